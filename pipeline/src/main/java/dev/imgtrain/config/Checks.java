@@ -1,0 +1,61 @@
+package dev.imgtrain.config;
+
+import com.typesafe.config.Config;
+
+import java.util.Arrays;
+import java.util.List;
+
+/** Value checks shared by the config records; each failure names the key, the value and what is valid. */
+public final class Checks {
+    private Checks() {
+    }
+
+    public static int intIn(Config c, String key, int min, int max) {
+        int value;
+        try {
+            value = c.getInt(key);
+        } catch (com.typesafe.config.ConfigException.WrongType e) {
+            throw new ConfigException(key + " = " + c.getValue(key).render() + ": expected an integer", e);
+        }
+        if (value < min || value > max) {
+            throw new ConfigException(key + " = " + value + ": expected an integer in [" + min + ", " + max + "]");
+        }
+        return value;
+    }
+
+    /** A positive finite number at {@code path} in {@code c}, reported under the full key {@code key}. */
+    public static double positive(Config c, String path, String key) {
+        double value = c.getDouble(path);
+        if (!(value > 0.0) || Double.isInfinite(value)) {
+            throw new ConfigException(key + " = " + value + ": expected a positive number");
+        }
+        return value;
+    }
+
+    public static String nonBlank(Config c, String key) {
+        String value = c.getString(key).trim();
+        if (value.isEmpty()) {
+            throw new ConfigException(key + " is empty: expected a value");
+        }
+        return value;
+    }
+
+    public static String oneOf(Config c, String key, String... allowed) {
+        String value = c.getString(key).trim();
+        List<String> valid = Arrays.asList(allowed);
+        if (!valid.contains(value)) {
+            throw new ConfigException(key + " = '" + value + "': expected one of " + valid);
+        }
+        return value;
+    }
+
+    /** A run id is a directory name: letters, digits, '.', '_' and '-'. */
+    public static String runIdOrEmpty(Config c, String key) {
+        String value = c.getString(key).trim();
+        if (!value.isEmpty() && !value.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,127}")) {
+            throw new ConfigException(key + " = '" + value
+                    + "': a run id is 1-128 letters, digits, '.', '_' or '-', starting with a letter or digit");
+        }
+        return value;
+    }
+}

@@ -1,0 +1,170 @@
+package dev.imgtrain.ingest;
+
+import dev.imgtrain.datasets.DatasetManifest;
+import dev.imgtrain.datasets.DatasetSpec;
+import dev.imgtrain.datasets.IdxPairReader;
+import dev.imgtrain.datasets.InvalidArchiveException;
+import dev.imgtrain.store.SparkFailures;
+import dev.imgtrain.store.Warehouse;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.SparkException;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.apache.spark.util.CollectionAccumulator;
+import org.apache.spark.util.SerializableConfiguration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.NoSuchElementException;
+
+/**
+ * Ingest: an IDX archive directory → {@code datasets/<name>/raw/} (Parquet: id, split, label, image) and
+ * {@code _dataset.json}. Each split is decoded in its own executor task, streaming from the source file system;
+ * the driver sees only checksums and counts. Either both outputs are committed or neither is.
+ */
+public final class IngestJob {
+    private static final Logger LOG = LoggerFactory.getLogger(IngestJob.class);
+
+    /** Raw table schema. {@code id} is the example's index in its split (archive order); (split, id) is unique. */
+    public static final StructType RAW_SCHEMA = new StructType()
+            .add("id", DataTypes.LongType, false)
+            .add("split", DataTypes.StringType, false)
+            .add("label", DataTypes.IntegerType, false)
+            .add("image", DataTypes.BinaryType, false);
+
+    private IngestJob() {
+    }
+
+    /** Summary of one split's decoding task, sent back through an accumulator. */
+    record SplitResult(String split, long examples, List<DatasetManifest.SourceFile> files)
+            implements java.io.Serializable {
+    }
+
+    public static DatasetManifest run(SparkSession spark, DatasetSpec spec, String source, Warehouse warehouse) {
+        Path sourceDir = Warehouse.qualify(source);
+        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        checkSourceFiles(spec, sourceDir, jsc);
+
+        jsc.setJobDescription("ingest " + spec.name() + ": decode " + spec.splits().size() + " splits from " + sourceDir);
+        CollectionAccumulator<SplitResult> results = jsc.sc().collectionAccumulator("ingest-splits");
+        SerializableConfiguration hadoop = new SerializableConfiguration(jsc.hadoopConfiguration());
+        String sourceUri = sourceDir.toString();
+        JavaRDD<Row> rows = jsc.parallelize(spec.splits(), spec.splits().size())
+                .flatMap(split -> decode(split, sourceUri, spec, hadoop, results));
+
+        Path tmp = warehouse.newTempDir("ingest-" + spec.name());
+        try {
+            spark.createDataFrame(rows, RAW_SCHEMA).write().parquet(new Path(tmp, "raw").toString());
+            Map<String, Long> counts = new LinkedHashMap<>();
+            List<DatasetManifest.SourceFile> files = new ArrayList<>();
+            List<SplitResult> splitResults = new ArrayList<>(results.value());
+            splitResults.sort(Comparator.comparingInt(r -> splitOrder(spec, r.split())));
+            for (SplitResult r : splitResults) {
+                counts.put(r.split(), r.examples());
+                files.addAll(r.files());
+            }
+            DatasetManifest manifest = new DatasetManifest(spec.name(),
+                    List.of(spec.height(), spec.width(), spec.channels()),
+                    "row-major, one byte per pixel (0-255), channels last", spec.classes(), counts, files,
+                    Instant.now().toString());
+            warehouse.commitDirectory(new Path(tmp, "raw"), warehouse.rawDir(spec.name()));
+            warehouse.writeJson(warehouse.manifest(spec.name()), manifest);
+            LOG.info("ingest {}: committed {} to {}", spec.name(), counts, warehouse.datasetDir(spec.name()));
+            return manifest;
+        } catch (SparkException e) {
+            throw SparkFailures.rethrowCause(e);
+        } finally {
+            warehouse.deleteQuietly(tmp);
+            jsc.setJobDescription(null);
+        }
+    }
+
+    private static void checkSourceFiles(DatasetSpec spec, Path sourceDir, JavaSparkContext jsc) {
+        try {
+            FileSystem fs = sourceDir.getFileSystem(jsc.hadoopConfiguration());
+            if (!fs.exists(sourceDir)) {
+                throw new InvalidArchiveException(sourceDir.toString(), "no such directory (the " + spec.name()
+                        + " archives are expected there)");
+            }
+            for (DatasetSpec.IdxSplit split : spec.splits()) {
+                for (String name : List.of(split.imagesFile(), split.labelsFile())) {
+                    if (!fs.isFile(new Path(sourceDir, name))) {
+                        throw new InvalidArchiveException(name, "missing from " + sourceDir);
+                    }
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(sourceDir + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static Iterator<Row> decode(DatasetSpec.IdxSplit split, String sourceUri, DatasetSpec spec,
+                                        SerializableConfiguration hadoop, CollectionAccumulator<SplitResult> results)
+            throws IOException {
+        Path dir = new Path(sourceUri);
+        FileSystem fs = dir.getFileSystem(hadoop.value());
+        InputStream images = fs.open(new Path(dir, split.imagesFile()));
+        InputStream labels = fs.open(new Path(dir, split.labelsFile()));
+        IdxPairReader reader = new IdxPairReader(split.imagesFile(), images, split.labelsFile(), labels,
+                spec.height(), spec.width(), spec.classes().size());
+        LOG.info("ingest {}: decoding {} examples of {} from {}", spec.name(), reader.count(), split.split(), dir);
+        return new Iterator<>() {
+            private IdxPairReader.Example next = advance();
+
+            private IdxPairReader.Example advance() {
+                IdxPairReader.Example example = reader.next();
+                if (example == null) {
+                    results.add(new SplitResult(split.split(), reader.count(), List.of(
+                            new DatasetManifest.SourceFile(split.imagesFile(), reader.imagesBytes(), reader.imagesSha256()),
+                            new DatasetManifest.SourceFile(split.labelsFile(), reader.labelsBytes(), reader.labelsSha256()))));
+                    try {
+                        reader.close();
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                }
+                return example;
+            }
+
+            @Override
+            public boolean hasNext() {
+                return next != null;
+            }
+
+            @Override
+            public Row next() {
+                if (next == null) {
+                    throw new NoSuchElementException();
+                }
+                IdxPairReader.Example e = next;
+                next = advance();
+                return RowFactory.create((long) e.index(), split.split(), e.label(), e.pixels());
+            }
+        };
+    }
+
+    private static int splitOrder(DatasetSpec spec, String split) {
+        for (int i = 0; i < spec.splits().size(); i++) {
+            if (spec.splits().get(i).split().equals(split)) {
+                return i;
+            }
+        }
+        return Integer.MAX_VALUE;
+    }
+}

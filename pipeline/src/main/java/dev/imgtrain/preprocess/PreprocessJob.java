@@ -1,0 +1,70 @@
+package dev.imgtrain.preprocess;
+
+import dev.imgtrain.datasets.DatasetManifest;
+import dev.imgtrain.store.Warehouse;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.api.java.UDF1;
+import org.apache.spark.sql.expressions.UserDefinedFunction;
+import org.apache.spark.sql.types.DataTypes;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.expr;
+import static org.apache.spark.sql.functions.udf;
+
+/**
+ * Preprocess: {@code raw/} → {@code features/} (Parquet: id, split, label, features array&lt;float&gt; scaled to
+ * [0, 1] in the raw bytes' order, label_onehot array&lt;float&gt;). Pure Spark transforms, run on the executors;
+ * the shape and class count come from {@code _dataset.json}.
+ */
+public final class PreprocessJob {
+    private static final Logger LOG = LoggerFactory.getLogger(PreprocessJob.class);
+
+    private PreprocessJob() {
+    }
+
+    /** Scales unsigned bytes to [0, 1] floats, keeping their order (the flattening documented in the manifest). */
+    static final UDF1<byte[], float[]> SCALE = bytes -> {
+        float[] out = new float[bytes.length];
+        for (int i = 0; i < bytes.length; i++) {
+            out[i] = (bytes[i] & 0xFF) / 255f;
+        }
+        return out;
+    };
+
+    public static long run(SparkSession spark, String dataset, Warehouse warehouse, int partitions) {
+        DatasetManifest manifest = DatasetReader.manifest(warehouse, dataset);
+        spark.sparkContext().setJobDescription("preprocess " + dataset + ": scale and one-hot "
+                + manifest.counts() + " examples");
+        Path tmp = warehouse.newTempDir("preprocess-" + dataset);
+        try {
+            Dataset<Row> features = transform(spark.read().parquet(warehouse.rawDir(dataset).toString()),
+                    manifest.features(), manifest.numClasses());
+            features.repartition(partitions).write().parquet(new Path(tmp, "features").toString());
+            warehouse.commitDirectory(new Path(tmp, "features"), warehouse.featuresDir(dataset));
+            long total = manifest.counts().values().stream().mapToLong(Long::longValue).sum();
+            LOG.info("preprocess {}: committed {} examples ({} features, {} classes) to {}", dataset, total,
+                    manifest.features(), manifest.numClasses(), warehouse.featuresDir(dataset));
+            return total;
+        } finally {
+            warehouse.deleteQuietly(tmp);
+            spark.sparkContext().setJobDescription(null);
+        }
+    }
+
+    /** The transform itself, on any raw-shaped frame; checks every image has the manifest's size. */
+    public static Dataset<Row> transform(Dataset<Row> raw, int featureCount, int classes) {
+        UserDefinedFunction scale = udf(SCALE, DataTypes.createArrayType(DataTypes.FloatType, false));
+        Column checked = expr("case when length(image) = " + featureCount + " then image else raise_error("
+                + "concat('raw image id ', id, ' (', split, ') has ', length(image), ' bytes, expected "
+                + featureCount + "')) end");
+        Column onehot = expr("transform(sequence(0, " + (classes - 1) + "), c -> cast(if(c = label, 1.0, 0.0) as float))");
+        return raw.select(col("id"), col("split"), col("label"),
+                scale.apply(checked).as("features"), onehot.as("label_onehot"));
+    }
+}

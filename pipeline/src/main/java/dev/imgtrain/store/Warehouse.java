@@ -1,0 +1,195 @@
+package dev.imgtrain.store;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FSDataOutputStream;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * The warehouse layout over any Hadoop FileSystem (file:, hdfs:, s3a:), and the one way outputs are committed:
+ * written under {@code <warehouse>/_tmp/<uuid>/}, then moved into place, so a reader never sees half an output and
+ * a failed stage leaves the previous committed output as it was.
+ *
+ * <pre>
+ * datasets/&lt;name&gt;/_dataset.json, raw/, features/
+ * runs/&lt;run-id&gt;/params.json, metrics.jsonl, checkpoints/epoch-N.zip, model.zip, evaluation.json, _SUCCESS
+ * </pre>
+ */
+public final class Warehouse {
+    private static final Logger LOG = LoggerFactory.getLogger(Warehouse.class);
+    public static final ObjectMapper JSON = new ObjectMapper()
+            .setPropertyNamingStrategy(com.fasterxml.jackson.databind.PropertyNamingStrategies.SNAKE_CASE)
+            .disable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .enable(SerializationFeature.INDENT_OUTPUT)
+            .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS);
+
+    private final Path root;
+    private final FileSystem fs;
+
+    public Warehouse(String uri, Configuration hadoop) {
+        this.root = qualify(uri);
+        try {
+            this.fs = root.getFileSystem(hadoop);
+        } catch (IOException e) {
+            throw new UncheckedIOException("warehouse " + uri + ": cannot open its file system: " + e.getMessage(), e);
+        }
+    }
+
+    /** A plain path (relative or absolute) becomes a file: URI; anything with a scheme is taken as it is. */
+    public static Path qualify(String uri) {
+        URI parsed = URI.create(uri.replace(" ", "%20"));
+        if (parsed.getScheme() == null || parsed.getScheme().length() == 1) {
+            return new Path(new File(uri).getAbsoluteFile().toURI());
+        }
+        return new Path(uri);
+    }
+
+    public Path root() {
+        return root;
+    }
+
+    public FileSystem fs() {
+        return fs;
+    }
+
+    public Path datasetDir(String dataset) {
+        return new Path(root, "datasets/" + dataset);
+    }
+
+    public Path rawDir(String dataset) {
+        return new Path(datasetDir(dataset), "raw");
+    }
+
+    public Path featuresDir(String dataset) {
+        return new Path(datasetDir(dataset), "features");
+    }
+
+    public Path manifest(String dataset) {
+        return new Path(datasetDir(dataset), "_dataset.json");
+    }
+
+    public Path runsDir() {
+        return new Path(root, "runs");
+    }
+
+    public Path runDir(String runId) {
+        return new Path(runsDir(), runId);
+    }
+
+    /** A fresh, empty scratch directory under {@code _tmp/}; delete it with {@link #deleteQuietly}. */
+    public Path newTempDir(String purpose) {
+        return new Path(root, "_tmp/" + purpose + "-" + UUID.randomUUID());
+    }
+
+    public boolean exists(Path path) {
+        try {
+            return fs.exists(path);
+        } catch (IOException e) {
+            throw new UncheckedIOException(path + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Moves a finished directory into place, replacing what was there only once the new one is complete. */
+    public void commitDirectory(Path finished, Path target) {
+        try {
+            fs.mkdirs(target.getParent());
+            Path previous = null;
+            if (fs.exists(target)) {
+                previous = new Path(target.getParent(), "_" + target.getName() + ".replaced-" + UUID.randomUUID());
+                rename(target, previous);
+            }
+            rename(finished, target);
+            if (previous != null) {
+                fs.delete(previous, true);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot commit " + target + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Writes a whole file at once: to a scratch name beside it, then renamed over it. */
+    public void writeAtomically(Path target, byte[] content) {
+        Path part = new Path(target.getParent(), "_" + target.getName() + ".part-" + UUID.randomUUID());
+        try {
+            fs.mkdirs(target.getParent());
+            try (FSDataOutputStream out = fs.create(part, true)) {
+                out.write(content);
+            }
+            if (fs.exists(target)) {
+                fs.delete(target, false);
+            }
+            rename(part, target);
+        } catch (IOException e) {
+            deleteQuietly(part);
+            throw new UncheckedIOException("cannot write " + target + ": " + e.getMessage(), e);
+        }
+    }
+
+    public void writeJson(Path target, Object value) {
+        try {
+            writeAtomically(target, JSON.writeValueAsBytes(value));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot serialise " + target.getName() + ": " + e.getMessage(), e);
+        }
+    }
+
+    public void writeText(Path target, String text) {
+        writeAtomically(target, text.getBytes(StandardCharsets.UTF_8));
+    }
+
+    public <T> T readJson(Path path, Class<T> type) {
+        try (InputStream in = fs.open(path)) {
+            return JSON.readValue(in, type);
+        } catch (IOException e) {
+            throw new UncheckedIOException(path + ": cannot read: " + e.getMessage(), e);
+        }
+    }
+
+    /** Run ids under runs/ that have a _SUCCESS marker, sorted. */
+    public List<String> committedRuns() {
+        List<String> runs = new ArrayList<>();
+        try {
+            if (!fs.exists(runsDir())) {
+                return runs;
+            }
+            for (FileStatus status : fs.listStatus(runsDir())) {
+                if (status.isDirectory() && fs.exists(new Path(status.getPath(), "_SUCCESS"))) {
+                    runs.add(status.getPath().getName());
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(runsDir() + ": " + e.getMessage(), e);
+        }
+        runs.sort(String::compareTo);
+        return runs;
+    }
+
+    public void deleteQuietly(Path path) {
+        try {
+            fs.delete(path, true);
+        } catch (IOException e) {
+            LOG.warn("could not delete {}: {}", path, e.getMessage());
+        }
+    }
+
+    private void rename(Path from, Path to) throws IOException {
+        if (!fs.rename(from, to)) {
+            throw new IOException("rename " + from + " -> " + to + " failed");
+        }
+    }
+}

@@ -1,0 +1,172 @@
+package dev.imgtrain.train;
+
+import dev.imgtrain.config.PipelineConfig;
+import dev.imgtrain.datasets.DatasetManifest;
+import dev.imgtrain.evaluate.DistributedEvaluator;
+import dev.imgtrain.evaluate.EvaluationResult;
+import dev.imgtrain.model.NetworkFactory;
+import dev.imgtrain.preprocess.DatasetReader;
+import dev.imgtrain.store.BuildInfo;
+import dev.imgtrain.store.ModelStore;
+import dev.imgtrain.store.Warehouse;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.spark.impl.multilayer.SparkDl4jMultiLayer;
+import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
+import org.nd4j.linalg.dataset.DataSet;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.pmod;
+import static org.apache.spark.sql.functions.xxhash64;
+
+/**
+ * Train: the features table → {@code runs/<run-id>/} by DL4J's parameter averaging
+ * ({@link ParameterAveragingTrainingMaster}) across Spark workers. Mini-batches are built on the executors from the
+ * Parquet table ({@link MiniBatches}); the driver holds only the network. Writes params.json first, metrics.jsonl
+ * after every epoch, checkpoints, model.zip, and {@code _SUCCESS} last: a run without it is incomplete.
+ */
+public final class TrainJob {
+    private static final Logger LOG = LoggerFactory.getLogger(TrainJob.class);
+    private static final DateTimeFormatter RUN_TIME = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC);
+
+    private TrainJob() {
+    }
+
+    public static TrainResult run(SparkSession spark, PipelineConfig config, Warehouse warehouse) {
+        PipelineConfig.TrainConfig tc = config.train();
+        DatasetManifest manifest = DatasetReader.featuresManifest(warehouse, config.dataset());
+        String runId = tc.runId().isEmpty()
+                ? config.dataset() + "-" + tc.preset() + "-" + RUN_TIME.format(Instant.now()) : tc.runId();
+        Path runDir = warehouse.runDir(runId);
+        if (warehouse.exists(runDir)) {
+            throw new IllegalStateException("run '" + runId + "' already exists at " + runDir
+                    + "; pick another --run-id or remove it");
+        }
+        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        writeParams(warehouse, runDir, runId, config, manifest, spark);
+
+        Dataset<Row> features = spark.read().parquet(warehouse.featuresDir(config.dataset()).toString());
+        Splits splits = Splits.of(features, tc);
+        long trainExamples = splits.train().count();
+        JavaRDD<DataSet> batches = MiniBatches.rdd(splits.train(), tc.batchSize(), tc.workers());
+
+        MultiLayerNetwork network = NetworkFactory.network(config.model(), manifest.features(), manifest.numClasses(), tc.seed());
+        Path exportDir = warehouse.newTempDir("dl4j-export-" + runId);
+        ParameterAveragingTrainingMaster master = new ParameterAveragingTrainingMaster.Builder(tc.workers(), tc.batchSize())
+                .batchSizePerWorker(tc.batchSize())
+                .averagingFrequency(tc.averagingFrequency())
+                .workerPrefetchNumBatches(tc.prefetch())
+                .saveUpdater(true)
+                .rngSeed(tc.seed())
+                .exportDirectory(exportDir.toString())
+                .build();
+        SparkDl4jMultiLayer sparkNet = new SparkDl4jMultiLayer(jsc, network, master);
+        LOG.info("train {}: {} on {} ({} examples, {} features, {} classes), {} epochs, {} workers, batch {} per worker, "
+                        + "averaging every {}", runId, tc.preset(), config.dataset(), trainExamples, manifest.features(),
+                manifest.numClasses(), tc.epochs(), tc.workers(), tc.batchSize(), tc.averagingFrequency());
+
+        List<EpochMetrics> metrics = new ArrayList<>();
+        StringBuilder jsonl = new StringBuilder();
+        try {
+            for (int epoch = 1; epoch <= tc.epochs(); epoch++) {
+                jsc.setJobDescription("train " + runId + ": epoch " + epoch + "/" + tc.epochs());
+                long start = System.nanoTime();
+                sparkNet.fit(batches);
+                double seconds = (System.nanoTime() - start) / 1e9;
+                jsc.setJobDescription("train " + runId + ": validate epoch " + epoch + "/" + tc.epochs());
+                EvaluationResult val = DistributedEvaluator.evaluate(splits.validation(), sparkNet.getNetwork(),
+                        manifest.classes(), config.evaluate().batchSize());
+                EpochMetrics m = new EpochMetrics(epoch, sparkNet.getScore(), val.loss(), val.accuracy(), seconds,
+                        trainExamples / seconds);
+                metrics.add(m);
+                jsonl.append(Warehouse.JSON.writer().without(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT)
+                        .writeValueAsString(m)).append('\n');
+                warehouse.writeText(new Path(runDir, "metrics.jsonl"), jsonl.toString());
+                if (tc.checkpoints()) {
+                    ModelStore.save(warehouse, new Path(runDir, "checkpoints/epoch-" + epoch + ".zip"), sparkNet.getNetwork());
+                }
+                LOG.info("epoch {}/{}: train loss {}, val loss {}, val accuracy {} ({}), {} s, {} examples/s", epoch,
+                        tc.epochs(), fmt(m.trainLoss()), fmt(m.valLoss()), fmt(m.valAccuracy()), splits.validationName(),
+                        String.format("%.1f", seconds), String.format("%.0f", m.examplesPerSecond()));
+            }
+            ModelStore.save(warehouse, new Path(runDir, "model.zip"), sparkNet.getNetwork());
+            warehouse.writeText(new Path(runDir, "_SUCCESS"), "");
+            LOG.info("train {}: committed {}", runId, runDir);
+            return new TrainResult(runId, runDir.toString(), trainExamples, metrics);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } finally {
+            master.deleteTempFiles(jsc);
+            warehouse.deleteQuietly(exportDir);
+            jsc.setJobDescription(null);
+        }
+    }
+
+    private static String fmt(double v) {
+        return String.format("%.4f", v);
+    }
+
+    private static void writeParams(Warehouse warehouse, Path runDir, String runId, PipelineConfig config,
+                                    DatasetManifest manifest, SparkSession spark) {
+        Map<String, Object> params = new LinkedHashMap<>();
+        params.put("run_id", runId);
+        params.put("created_at", Instant.now().toString());
+        params.put("dataset", config.dataset());
+        params.put("preset", config.train().preset());
+        try {
+            params.put("config", Warehouse.JSON.readTree(config.rendered()));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        params.put("dataset_sources", manifest.sources());
+        params.put("dataset_counts", manifest.counts());
+        Map<String, String> versions = new LinkedHashMap<>(BuildInfo.versions());
+        versions.put("spark", spark.version());
+        params.put("versions", versions);
+        params.put("spark_master", spark.sparkContext().master());
+        params.put("spark_app_id", spark.sparkContext().applicationId());
+        warehouse.writeJson(new Path(runDir, "params.json"), params);
+    }
+
+    /** Train and validation frames: a deterministic hold-out of train, or the test split when the fraction is 0. */
+    record Splits(Dataset<Row> train, Dataset<Row> validation, String validationName) {
+        static Splits of(Dataset<Row> features, PipelineConfig.TrainConfig tc) {
+            Dataset<Row> train = features.where(col("split").equalTo("train"));
+            Dataset<Row> validation;
+            String name;
+            if (tc.validationFraction() > 0) {
+                int buckets = 10_000;
+                var bucket = pmod(xxhash64(col("id"), lit(tc.seed())), lit(buckets));
+                long cut = Math.round(tc.validationFraction() * buckets);
+                validation = train.where(bucket.lt(cut));
+                train = train.where(bucket.geq(cut));
+                name = "hold-out " + tc.validationFraction() + " of train";
+            } else {
+                validation = features.where(col("split").equalTo("test"));
+                name = "test split";
+            }
+            if (tc.maxExamples() > 0) {
+                train = train.orderBy("id").limit(tc.maxExamples());
+            }
+            return new Splits(train, validation, name);
+        }
+    }
+}
