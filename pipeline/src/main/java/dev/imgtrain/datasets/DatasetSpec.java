@@ -8,7 +8,7 @@ import java.util.List;
  * @param splits the splits and, for each, its images and labels file names
  */
 public record DatasetSpec(String name, int height, int width, int channels, List<String> classes,
-                          List<IdxSplit> splits) {
+                          List<IdxSplit> splits) implements java.io.Serializable {
 
     /** One split of an IDX dataset: its name and the two gzipped files that hold it. */
     public record IdxSplit(String split, String imagesFile, String labelsFile) implements java.io.Serializable {

@@ -8,7 +8,6 @@ import dev.imgtrain.store.SparkFailures;
 import dev.imgtrain.store.Warehouse;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
-import org.apache.spark.SparkException;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Row;
@@ -87,7 +86,7 @@ public final class IngestJob {
             warehouse.writeJson(warehouse.manifest(spec.name()), manifest);
             LOG.info("ingest {}: committed {} to {}", spec.name(), counts, warehouse.datasetDir(spec.name()));
             return manifest;
-        } catch (SparkException e) {
+        } catch (Exception e) {
             throw SparkFailures.rethrowCause(e);
         } finally {
             warehouse.deleteQuietly(tmp);

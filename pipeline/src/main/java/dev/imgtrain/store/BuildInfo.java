@@ -16,7 +16,7 @@ public final class BuildInfo {
         Properties git = load("imgtrain/git.properties");
         Map<String, String> out = new LinkedHashMap<>();
         out.put("imgtrain", build.getProperty("imgtrain.version", "unknown"));
-        out.put("git_commit", git.getProperty("git.commit.id.full", "unknown")
+        out.put("git_commit", git.getProperty("git.commit.id", "unknown")
                 + ("true".equals(git.getProperty("git.dirty")) ? "-dirty" : ""));
         out.put("spark_built_against", build.getProperty("spark.version", "unknown"));
         out.put("dl4j", build.getProperty("dl4j.version", "unknown"));

@@ -1,0 +1,39 @@
+package dev.imgtrain.jobs;
+
+import dev.imgtrain.config.ConfigLoader;
+import picocli.CommandLine.Option;
+
+import java.io.File;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Options every command takes. Unset flags leave the configuration's value (conf/application.conf) in force. */
+final class CommonOptions {
+    @Option(names = "--dataset", paramLabel = "NAME", description = "Dataset name (config: dataset; default mnist).")
+    String dataset;
+
+    @Option(names = "--source", paramLabel = "DIR_OR_URI",
+            description = "Directory or Hadoop URI of the dataset's archives (config: source; default ./data/<dataset>).")
+    String source;
+
+    @Option(names = "--warehouse", paramLabel = "URI",
+            description = "Root of all outputs, a path or Hadoop URI (config: warehouse; default ./warehouse).")
+    String warehouse;
+
+    @Option(names = "--config", paramLabel = "FILE", description = "HOCON file layered over the defaults.")
+    File config;
+
+    @Option(names = "--set", paramLabel = "KEY=VALUE",
+            description = "Overrides one configuration key (repeatable), e.g. --set train.averaging-frequency=10.")
+    List<String> settings = new ArrayList<>();
+
+    /** Precedence: defaults < --config < --set < flags (each command adds its own flags after this). */
+    ConfigLoader loader() {
+        ConfigLoader loader = new ConfigLoader();
+        if (config != null) {
+            loader.withFile(config);
+        }
+        settings.forEach(loader::withSetting);
+        return loader.withFlag("dataset", dataset).withFlag("source", source).withFlag("warehouse", warehouse);
+    }
+}

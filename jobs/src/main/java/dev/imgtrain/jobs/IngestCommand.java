@@ -1,0 +1,33 @@
+package dev.imgtrain.jobs;
+
+import dev.imgtrain.config.PipelineConfig;
+import dev.imgtrain.datasets.DatasetManifest;
+import dev.imgtrain.datasets.DatasetSpec;
+import dev.imgtrain.ingest.IngestJob;
+import org.apache.spark.sql.SparkSession;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+
+import java.util.concurrent.Callable;
+
+@Command(name = "ingest", mixinStandardHelpOptions = true,
+        description = "Decodes the dataset's archives into <warehouse>/datasets/<dataset>/raw/ and _dataset.json.")
+final class IngestCommand implements Callable<Integer> {
+    @Mixin
+    CommonOptions common = new CommonOptions();
+
+    /** The effective configuration of this command line (no Spark, no I/O besides --config). */
+    PipelineConfig config() {
+        return common.loader().load();
+    }
+
+    @Override
+    public Integer call() {
+        PipelineConfig config = config();
+        SparkSession spark = Stage.session("ingest", config);
+        DatasetManifest manifest = IngestJob.run(spark, DatasetSpec.named(config.dataset()), config.sourceOrDefault(),
+                Stage.warehouse(spark, config));
+        System.out.println("ingested " + manifest.name() + ": " + manifest.counts());
+        return 0;
+    }
+}

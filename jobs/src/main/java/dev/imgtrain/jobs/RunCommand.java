@@ -1,0 +1,45 @@
+package dev.imgtrain.jobs;
+
+import dev.imgtrain.config.PipelineConfig;
+import dev.imgtrain.datasets.DatasetSpec;
+import dev.imgtrain.evaluate.EvaluateJob;
+import dev.imgtrain.evaluate.EvaluationResult;
+import dev.imgtrain.ingest.IngestJob;
+import dev.imgtrain.preprocess.PreprocessJob;
+import dev.imgtrain.store.Warehouse;
+import dev.imgtrain.train.TrainJob;
+import dev.imgtrain.train.TrainResult;
+import org.apache.spark.sql.SparkSession;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+
+import java.util.concurrent.Callable;
+
+@Command(name = "run", mixinStandardHelpOptions = true,
+        description = "The whole pipeline: ingest -> preprocess -> train -> evaluate. With no options: local Spark, "
+                + "./warehouse, MNIST from ./data/mnist, preset mnist-dense-512, 10 epochs.")
+final class RunCommand implements Callable<Integer> {
+    @Mixin
+    CommonOptions common = new CommonOptions();
+    @Mixin
+    TrainOptions train = new TrainOptions();
+
+    /** The effective configuration of this command line (no Spark, no I/O besides --config). */
+    PipelineConfig config() {
+        return train.apply(common.loader()).load();
+    }
+
+    @Override
+    public Integer call() {
+        PipelineConfig config = config();
+        SparkSession spark = Stage.session("run", config);
+        Warehouse warehouse = Stage.warehouse(spark, config);
+        IngestJob.run(spark, DatasetSpec.named(config.dataset()), config.sourceOrDefault(), warehouse);
+        PreprocessJob.run(spark, config.dataset(), warehouse, config.preprocessPartitions());
+        TrainResult trained = TrainJob.run(spark, config, warehouse);
+        EvaluationResult result = EvaluateJob.run(spark, warehouse, trained.runId(), config.evaluate().batchSize());
+        System.out.printf("run %s: test accuracy %.4f, loss %.4f on %d examples; outputs in %s%n", trained.runId(),
+                result.accuracy(), result.loss(), result.examples(), trained.runDir());
+        return 0;
+    }
+}

@@ -1,0 +1,30 @@
+package dev.imgtrain.jobs;
+
+import dev.imgtrain.config.ConfigLoader;
+import picocli.CommandLine.Option;
+
+/** Training flags of {@code train} and {@code run}. */
+final class TrainOptions {
+    @Option(names = "--preset", paramLabel = "NAME",
+            description = "Network preset from conf/models (config: train.preset; default mnist-dense-512).")
+    String preset;
+
+    @Option(names = "--epochs", paramLabel = "N", description = "Epochs (config: train.epochs; default 10).")
+    Integer epochs;
+
+    @Option(names = "--workers", paramLabel = "W",
+            description = "Parameter-averaging workers (config: train.workers; default 2).")
+    Integer workers;
+
+    @Option(names = "--seed", paramLabel = "N", description = "Random seed (config: train.seed).")
+    Long seed;
+
+    @Option(names = "--run-id", paramLabel = "ID",
+            description = "Run directory name under runs/ (config: train.run-id; default <dataset>-<preset>-<time>).")
+    String runId;
+
+    ConfigLoader apply(ConfigLoader loader) {
+        return loader.withFlag("train.preset", preset).withFlag("train.epochs", epochs)
+                .withFlag("train.workers", workers).withFlag("train.seed", seed).withFlag("train.run-id", runId);
+    }
+}

@@ -1,0 +1,130 @@
+package dev.imgtrain.jobs;
+
+import dev.imgtrain.config.PipelineConfig;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Every flag reaches its configuration key; bad values fail with exit code 2 before any Spark starts. */
+class CliParsingTest {
+
+    private static PipelineConfig parse(String... args) {
+        CommandLine cl = ImgtrainCommand.commandLine();
+        CommandLine.ParseResult parsed = cl.parseArgs(args);
+        Object command = parsed.subcommand().commandSpec().userObject();
+        if (command instanceof TrainCommand t) {
+            return t.config();
+        }
+        if (command instanceof RunCommand r) {
+            return r.config();
+        }
+        if (command instanceof IngestCommand i) {
+            return i.config();
+        }
+        if (command instanceof PreprocessCommand p) {
+            return p.config();
+        }
+        return ((EvaluateCommand) command).config();
+    }
+
+    /** Runs a command line to completion; returns exit code and stderr. */
+    static String[] execute(String... args) {
+        CommandLine cl = ImgtrainCommand.commandLine();
+        StringWriter err = new StringWriter();
+        cl.setErr(new PrintWriter(err, true));
+        int code = cl.execute(args);
+        return new String[]{Integer.toString(code), err.toString()};
+    }
+
+    @Test
+    void commonFlags() {
+        PipelineConfig c = parse("ingest", "--dataset", "mnist", "--source", "s3a://b/mnist", "--warehouse", "/tmp/w");
+        assertEquals("mnist", c.dataset());
+        assertEquals("s3a://b/mnist", c.sourceOrDefault());
+        assertEquals("/tmp/w", c.warehouse());
+    }
+
+    @Test
+    void trainFlags() {
+        PipelineConfig c = parse("train", "--preset", "mnist-dense-32-16", "--epochs", "3", "--workers", "4",
+                "--seed", "7", "--run-id", "r-1");
+        assertEquals("mnist-dense-32-16", c.train().preset());
+        assertEquals(3, c.train().epochs());
+        assertEquals(4, c.train().workers());
+        assertEquals(7, c.train().seed());
+        assertEquals("r-1", c.train().runId());
+        assertEquals(32, c.train().batchSize());
+    }
+
+    @Test
+    void runTakesTheTrainFlagsToo() {
+        PipelineConfig c = parse("run", "--epochs", "1", "--preset", "mnist-dense-32-16");
+        assertEquals(1, c.train().epochs());
+        assertEquals("mnist-dense-32-16", c.train().preset());
+        assertEquals(10, parse("run").train().epochs(), "no options: the embedded defaults");
+    }
+
+    @Test
+    void flagsBeatSetBeatsConfigFile(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("c.conf");
+        Files.writeString(file, "train.epochs = 2\ntrain.workers = 3\ntrain.prefetch = 5\n");
+        PipelineConfig c = parse("train", "--config", file.toString(), "--set", "train.workers=4",
+                "--set", "train.epochs=6", "--epochs", "8");
+        assertEquals(8, c.train().epochs());
+        assertEquals(4, c.train().workers());
+        assertEquals(5, c.train().prefetch());
+    }
+
+    @Test
+    void evaluateFlag() {
+        assertEquals("mnist-run-1", parse("evaluate", "--run", "mnist-run-1").evaluate().run());
+    }
+
+    @Test
+    void badValueExitsWithUsageCodeAndNamesKeyAndValue() {
+        String[] result = execute("train", "--epochs", "0");
+        assertEquals("2", result[0]);
+        assertEquals("imgtrain train: configuration error: train.epochs = 0: expected an integer in [1, 10000]",
+                result[1].strip());
+    }
+
+    @Test
+    void unknownSetKeyExitsWithUsageCode() {
+        String[] result = execute("run", "--set", "train.epoch=3");
+        assertEquals("2", result[0]);
+        assertTrue(result[1].contains("unknown configuration key [train.epoch]"), result[1]);
+    }
+
+    @Test
+    void evaluateWithoutRun() {
+        String[] result = execute("evaluate");
+        assertEquals("2", result[0]);
+        assertTrue(result[1].contains("evaluate needs a run: --run RUN_ID"), result[1]);
+    }
+
+    @Test
+    void unknownFlagIsAPicocliUsageError() {
+        String[] result = execute("train", "--epocs", "3");
+        assertEquals("2", result[0]);
+        assertTrue(result[1].contains("Unknown options: '--epocs'"), result[1]);
+    }
+
+    @Test
+    void helpShowsEveryCommand() {
+        StringWriter out = new StringWriter();
+        CommandLine cl = ImgtrainCommand.commandLine();
+        cl.setOut(new PrintWriter(out, true));
+        assertEquals(0, cl.execute("--help"));
+        for (String command : new String[]{"ingest", "preprocess", "train", "evaluate", "run"}) {
+            assertTrue(out.toString().contains(command), command);
+        }
+    }
+}

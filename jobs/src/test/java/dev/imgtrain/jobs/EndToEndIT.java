@@ -1,0 +1,93 @@
+package dev.imgtrain.jobs;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.imgtrain.store.Warehouse;
+import dev.imgtrain.testing.LocalSpark;
+import dev.imgtrain.train.MiniBatches;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.util.ModelSerializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.evaluation.classification.Evaluation;
+import org.nd4j.linalg.dataset.DataSet;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Iterator;
+import java.util.List;
+
+import static org.apache.spark.sql.functions.col;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Real MNIST through the CLI: ingest → preprocess → train 1 epoch on 5,000 examples with 2 workers → model.zip →
+ * evaluate; then the model is reloaded from model.zip in this JVM and evaluated without Spark: same accuracy.
+ */
+class EndToEndIT {
+    private static SparkSession spark;
+    @TempDir
+    static Path tmp;
+
+    @BeforeAll
+    static void start() {
+        spark = LocalSpark.start("end-to-end");
+    }
+
+    @AfterAll
+    static void stop() {
+        spark.stop();
+    }
+
+    @Test
+    void runOnARealMnistSubsetThenReloadAndEvaluate() throws Exception {
+        Path wh = tmp.resolve("wh");
+        String[] result = CliParsingTest.execute("run", "--source", LocalSpark.mnistDir().toString(),
+                "--warehouse", wh.toString(), "--epochs", "1", "--workers", "2", "--run-id", "e2e",
+                "--set", "train.max-examples=5000");
+        assertEquals("0", result[0], result[1]);
+
+        Path run = wh.resolve("runs/e2e");
+        for (String file : List.of("params.json", "metrics.jsonl", "model.zip", "checkpoints/epoch-1.zip",
+                "evaluation.json", "_SUCCESS")) {
+            assertTrue(Files.isRegularFile(run.resolve(file)), file);
+        }
+        JsonNode evaluation = Warehouse.JSON.readTree(run.resolve("evaluation.json").toFile());
+        double accuracy = evaluation.get("accuracy").asDouble();
+        assertTrue(accuracy > 0.85, "accuracy " + accuracy);
+        assertEquals(10_000, evaluation.get("examples").asLong());
+        long confusionTotal = 0;
+        for (JsonNode row : evaluation.get("confusion_matrix")) {
+            for (JsonNode cell : row) {
+                confusionTotal += cell.asLong();
+            }
+        }
+        assertEquals(10_000, confusionTotal);
+
+        JsonNode metrics = Warehouse.JSON.readTree(Files.readAllLines(run.resolve("metrics.jsonl")).get(0));
+        assertEquals(1, metrics.get("epoch").asInt());
+        for (String key : List.of("train_loss", "val_loss", "val_accuracy", "epoch_seconds", "examples_per_second")) {
+            assertTrue(metrics.get(key).asDouble() > 0, key);
+        }
+        JsonNode params = Warehouse.JSON.readTree(run.resolve("params.json").toFile());
+        assertEquals(5000, params.at("/config/train/max-examples").asInt());
+        assertEquals(4, params.get("dataset_sources").size());
+        assertEquals(64, params.at("/dataset_sources/0/sha256").asText().length());
+        assertTrue(params.at("/versions/spark").asText().startsWith("3.5"));
+
+        MultiLayerNetwork reloaded = ModelSerializer.restoreMultiLayerNetwork(run.resolve("model.zip").toFile(), true);
+        List<Row> test = spark.read().parquet(wh.resolve("datasets/mnist/features").toString())
+                .where(col("split").equalTo("test")).select(MiniBatches.FEATURES, MiniBatches.LABELS).collectAsList();
+        Evaluation local = new Evaluation(10);
+        Iterator<DataSet> batches = MiniBatches.batches(test.iterator(), 1000);
+        while (batches.hasNext()) {
+            DataSet batch = batches.next();
+            local.eval(batch.getLabels(), reloaded.output(batch.getFeatures(), false));
+        }
+        assertEquals(accuracy, local.accuracy(), 1e-12, "model.zip reloaded gives the stored accuracy");
+    }
+}

@@ -1,0 +1,94 @@
+package dev.imgtrain.jobs;
+
+import dev.imgtrain.testing.IdxFixtures;
+import dev.imgtrain.testing.LocalSpark;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.stream.Stream;
+
+import static dev.imgtrain.testing.IdxFixtures.TEST_IMAGES;
+import static dev.imgtrain.testing.IdxFixtures.TRAIN_IMAGES;
+import static dev.imgtrain.testing.IdxFixtures.TRAIN_LABELS;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * {@code imgtrain ingest} on each kind of broken archive: exit code 1, one line naming the file and the problem,
+ * and neither {@code _dataset.json} nor {@code raw/} committed (nor scratch output left).
+ */
+class IngestCliIT {
+    private static SparkSession spark;
+
+    @BeforeAll
+    static void start() {
+        spark = LocalSpark.start("ingest-cli");
+    }
+
+    @AfterAll
+    static void stop() {
+        spark.stop();
+    }
+
+    interface Breakage {
+        void apply(Path source) throws IOException;
+    }
+
+    static Stream<Arguments> brokenArchives() {
+        return Stream.of(
+                Arguments.of("wrong magic", (Breakage) src -> IdxFixtures.write(src, TEST_IMAGES,
+                                IdxFixtures.images(2049, 10, 10, 28, 28)),
+                        "t10k-images-idx3-ubyte.gz: magic number 2049, expected 2051 (IDX unsigned-byte 3-D images)"),
+                Arguments.of("truncated payload", (Breakage) src -> {
+                            byte[] full = IdxFixtures.images(2051, 30, 30, 28, 28);
+                            IdxFixtures.write(src, TRAIN_IMAGES, java.util.Arrays.copyOf(full, full.length - 784 * 3 - 5));
+                        },
+                        "train-images-idx3-ubyte.gz: truncated: header declares 30 records, data ends at record 26"),
+                Arguments.of("count mismatch", (Breakage) src -> IdxFixtures.write(src, TRAIN_LABELS,
+                                IdxFixtures.labels(2049, 29, 29)),
+                        "train-images-idx3-ubyte.gz: holds 30 images but train-labels-idx1-ubyte.gz holds 29 labels; "
+                                + "the counts must be equal"),
+                Arguments.of("label 11", (Breakage) src -> {
+                            byte[] labels = IdxFixtures.labels(2049, 30, 30);
+                            labels[8 + 17] = 11;
+                            IdxFixtures.write(src, TRAIN_LABELS, labels);
+                        },
+                        "train-labels-idx1-ubyte.gz: label 11 at index 17, expected 0-9"),
+                Arguments.of("missing file", (Breakage) src -> Files.delete(src.resolve(TRAIN_LABELS)),
+                        "train-labels-idx1-ubyte.gz: missing from file:"),
+                Arguments.of("not gzip", (Breakage) src -> Files.write(src.resolve(TEST_IMAGES),
+                                IdxFixtures.images(2051, 10, 10, 28, 28)),
+                        "t10k-images-idx3-ubyte.gz: not a gzip file (Not in GZIP format)"));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("brokenArchives")
+    void brokenArchiveIsRefusedAndNothingIsCommitted(String name, Breakage breakage, String expected,
+                                                     @TempDir Path tmp) throws Exception {
+        Path source = IdxFixtures.writeValidMnist(tmp.resolve("src"), 30, 10);
+        breakage.apply(source);
+        Path warehouse = tmp.resolve("wh");
+
+        String[] result = CliParsingTest.execute("ingest", "--source", source.toString(), "--warehouse", warehouse.toString());
+
+        assertEquals("1", result[0], result[1]);
+        String firstLine = result[1].lines().findFirst().orElse("");
+        assertTrue(firstLine.startsWith("imgtrain ingest: invalid input: " + expected), firstLine);
+        assertFalse(Files.exists(warehouse.resolve("datasets/mnist/_dataset.json")), "no manifest committed");
+        assertFalse(Files.exists(warehouse.resolve("datasets/mnist/raw")), "no raw table committed");
+        if (Files.exists(warehouse.resolve("_tmp"))) {
+            try (var left = Files.list(warehouse.resolve("_tmp"))) {
+                assertEquals(0, left.count(), "no scratch output left");
+            }
+        }
+    }
+}

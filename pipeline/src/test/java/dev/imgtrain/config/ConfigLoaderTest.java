@@ -1,0 +1,143 @@
+package dev.imgtrain.config;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class ConfigLoaderTest {
+
+    private static String error(ConfigLoader loader) {
+        return assertThrows(ConfigException.class, loader::load).getMessage();
+    }
+
+    @Test
+    void embeddedDefaults() {
+        PipelineConfig c = new ConfigLoader().load();
+        assertEquals("mnist", c.dataset());
+        assertEquals("data/mnist", c.sourceOrDefault());
+        assertEquals("./warehouse", c.warehouse());
+        assertEquals("mnist-dense-512", c.train().preset());
+        assertEquals(10, c.train().epochs());
+        assertEquals(2, c.train().workers());
+        assertEquals(128, c.train().batchSize(), "batch size comes from the preset when train.batch-size = 0");
+        assertEquals(5, c.train().averagingFrequency());
+        assertEquals(2, c.train().prefetch());
+        assertEquals("rmsprop", c.model().updater().name());
+        assertEquals(0.001, c.model().updater().learningRate());
+        assertEquals(512, c.model().hidden().get(0).units());
+    }
+
+    @Test
+    void precedenceIsDefaultsThenFileThenSetThenFlags(@TempDir Path dir) throws Exception {
+        File file = dir.resolve("my.conf").toFile();
+        Files.writeString(file.toPath(), "train { epochs = 3, workers = 3, seed = 3 }\nwarehouse = \"/from/file\"\n");
+        PipelineConfig c = new ConfigLoader().withFile(file)
+                .withSetting("train.workers=4").withSetting("train.seed=4")
+                .withFlag("train.seed", 5L)
+                .load();
+        assertEquals(3, c.train().epochs(), "file over default");
+        assertEquals(4, c.train().workers(), "--set over file");
+        assertEquals(5, c.train().seed(), "flag over --set");
+        assertEquals("/from/file", c.warehouse());
+    }
+
+    @Test
+    void laterSetWinsAndUrisNeedNoQuotes() {
+        PipelineConfig c = new ConfigLoader().withSetting("train.epochs=2").withSetting("train.epochs=7")
+                .withSetting("warehouse=s3a://bucket/some/prefix").load();
+        assertEquals(7, c.train().epochs());
+        assertEquals("s3a://bucket/some/prefix", c.warehouse());
+    }
+
+    @Test
+    void unknownKeyIsRefusedByName() {
+        String message = error(new ConfigLoader().withSetting("train.epoch=3"));
+        assertTrue(message.startsWith("unknown configuration key [train.epoch]; known keys: ["), message);
+        assertTrue(message.contains("train.epochs"), message);
+    }
+
+    @Test
+    void unknownKeyInAFileIsRefused(@TempDir Path dir) throws Exception {
+        File file = dir.resolve("typo.conf").toFile();
+        Files.writeString(file.toPath(), "trian { epochs = 3 }");
+        assertTrue(error(new ConfigLoader().withFile(file)).startsWith("unknown configuration key [trian.epochs]"));
+    }
+
+    @Test
+    void missingConfigFile(@TempDir Path dir) {
+        File file = dir.resolve("absent.conf").toFile();
+        assertEquals("--config " + file + ": no such file",
+                assertThrows(ConfigException.class, () -> new ConfigLoader().withFile(file)).getMessage());
+    }
+
+    @Test
+    void badValuesNameKeyValueAndRange() {
+        assertEquals("train.epochs = 0: expected an integer in [1, 10000]", error(new ConfigLoader().withFlag("train.epochs", 0)));
+        assertEquals("train.workers = -1: expected an integer in [1, 10000]", error(new ConfigLoader().withFlag("train.workers", -1)));
+        assertEquals("train.epochs = \"ten\": expected an integer", error(new ConfigLoader().withSetting("train.epochs=ten")));
+        assertEquals("train.validation-fraction = 0.7: expected a value in [0, 0.5)",
+                error(new ConfigLoader().withSetting("train.validation-fraction=0.7")));
+        assertEquals("dataset = 'imagenet': expected one of [mnist]", error(new ConfigLoader().withFlag("dataset", "imagenet")));
+        assertEquals("train.run-id = 'a/b': a run id is 1-128 letters, digits, '.', '_' or '-', starting with a letter or digit",
+                error(new ConfigLoader().withFlag("train.run-id", "a/b")));
+        assertEquals("warehouse is empty: expected a value", error(new ConfigLoader().withFlag("warehouse", " ")));
+    }
+
+    @Test
+    void unknownPresetListsTheKnownOnes() {
+        assertEquals("train.preset = 'resnet': no such preset; known presets: [mnist-dense-512, mnist-dense-32-16]",
+                error(new ConfigLoader().withFlag("train.preset", "resnet")));
+    }
+
+    @Test
+    void presetKeysCanBeOverriddenAndAreChecked() {
+        PipelineConfig c = new ConfigLoader().withFlag("train.preset", "mnist-dense-32-16")
+                .withSetting("model.updater.learning-rate=0.05")
+                .withSetting("model.hidden=[{units=64, activation=tanh}]").load();
+        assertEquals("sgd", c.model().updater().name());
+        assertEquals(0.05, c.model().updater().learningRate());
+        assertEquals(32, c.train().batchSize());
+        assertEquals(1, c.model().hidden().size());
+        assertEquals(64, c.model().hidden().get(0).units());
+        assertEquals("tanh", c.model().hidden().get(0).activation());
+
+        assertEquals("model.updater.name = 'adagrad': expected one of [sgd, rmsprop, adam, nesterovs]",
+                error(new ConfigLoader().withSetting("model.updater.name=adagrad")));
+        assertEquals("model.updater.learning-rate = -0.1: expected a positive number",
+                error(new ConfigLoader().withSetting("model.updater.learning-rate=-0.1")));
+        assertEquals("model.hidden[0].activation = 'swish': expected one of [relu, tanh, sigmoid, softmax, identity, elu, leakyrelu]",
+                error(new ConfigLoader().withSetting("model.hidden=[{units=8, activation=swish}]")));
+        assertTrue(error(new ConfigLoader().withSetting("model.dropout=0.5")).startsWith("unknown configuration key [model.dropout]"));
+    }
+
+    @Test
+    void malformedSetIsRefused() {
+        assertEquals("--set epochs: expected key=value",
+                assertThrows(ConfigException.class, () -> new ConfigLoader().withSetting("epochs")).getMessage());
+    }
+
+    @Test
+    void everyKnownPresetLoadsAndMatchesTheFilesInConf() throws Exception {
+        try (var files = Files.list(Path.of(System.getProperty("user.dir"), "..", "conf", "models"))) {
+            var names = files.map(p -> p.getFileName().toString().replace(".conf", "")).sorted().toList();
+            assertEquals(ConfigLoader.knownPresets().stream().sorted().toList(), names);
+        }
+        for (String preset : ConfigLoader.knownPresets()) {
+            assertEquals(preset, new ConfigLoader().withFlag("train.preset", preset).load().train().preset());
+        }
+    }
+
+    @Test
+    void renderedConfigHoldsTheEffectiveValues() {
+        String rendered = new ConfigLoader().withFlag("train.epochs", 4).load().rendered();
+        assertTrue(rendered.contains("\"epochs\" : 4"), rendered);
+        assertTrue(rendered.contains("\"learning-rate\" : 0.001"), rendered);
+    }
+}

@@ -1,0 +1,94 @@
+package dev.imgtrain.ingest;
+
+import dev.imgtrain.datasets.DatasetManifest;
+import dev.imgtrain.datasets.DatasetSpec;
+import dev.imgtrain.datasets.InvalidArchiveException;
+import dev.imgtrain.preprocess.PreprocessJob;
+import dev.imgtrain.store.Warehouse;
+import dev.imgtrain.testing.IdxFixtures;
+import dev.imgtrain.testing.LocalSpark;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.apache.spark.sql.functions.col;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Ingest and preprocess on synthetic archives: what is written, and that a failure leaves committed output as it was. */
+class IngestIT {
+    private static SparkSession spark;
+
+    @BeforeAll
+    static void start() {
+        spark = LocalSpark.start("ingest");
+    }
+
+    @AfterAll
+    static void stop() {
+        spark.stop();
+    }
+
+    private static Warehouse warehouse(Path dir) {
+        return new Warehouse(dir.toString(), spark.sparkContext().hadoopConfiguration());
+    }
+
+    @Test
+    void writesRawTableManifestAndFeatures(@TempDir Path tmp) throws Exception {
+        Path source = IdxFixtures.writeValidMnist(tmp.resolve("src"), 30, 12);
+        Warehouse warehouse = warehouse(tmp.resolve("wh"));
+        DatasetManifest manifest = IngestJob.run(spark, DatasetSpec.MNIST, source.toString(), warehouse);
+        assertEquals(30L, manifest.counts().get("train"));
+        assertEquals(12L, manifest.counts().get("test"));
+        assertEquals(List.of(28, 28, 1), manifest.shape());
+        assertEquals(4, manifest.sources().size());
+        assertEquals(manifest, warehouse.readJson(warehouse.manifest("mnist"), DatasetManifest.class));
+
+        Row seventh = spark.read().parquet(warehouse.rawDir("mnist").toString())
+                .where(col("split").equalTo("train").and(col("id").equalTo(7))).first();
+        assertEquals(7, seventh.getInt(seventh.fieldIndex("label")));
+        byte[] image = (byte[]) seventh.get(seventh.fieldIndex("image"));
+        assertEquals((byte) (7 * 7 + 100), image[100]);
+
+        PreprocessJob.run(spark, "mnist", warehouse, 2);
+        Row f = spark.read().parquet(warehouse.featuresDir("mnist").toString())
+                .where(col("split").equalTo("train").and(col("id").equalTo(7))).first();
+        List<Float> features = f.getList(f.fieldIndex("features"));
+        assertEquals(784, features.size());
+        assertEquals((image[100] & 0xFF) / 255f, features.get(100));
+        assertArrayEquals(new Object[]{0f, 0f, 0f, 0f, 0f, 0f, 0f, 1f, 0f, 0f},
+                f.getList(f.fieldIndex("label_onehot")).toArray());
+        assertEquals(42, spark.read().parquet(warehouse.featuresDir("mnist").toString()).count());
+    }
+
+    @Test
+    void aFailedIngestLeavesThePreviousCommitUntouched(@TempDir Path tmp) throws Exception {
+        Path good = IdxFixtures.writeValidMnist(tmp.resolve("good"), 20, 10);
+        Warehouse warehouse = warehouse(tmp.resolve("wh"));
+        IngestJob.run(spark, DatasetSpec.MNIST, good.toString(), warehouse);
+        String manifestBefore = Files.readString(tmp.resolve("wh/datasets/mnist/_dataset.json"));
+
+        Path bad = IdxFixtures.writeValidMnist(tmp.resolve("bad"), 25, 10);
+        byte[] labels = IdxFixtures.labels(2049, 25, 25);
+        labels[8 + 24] = 11;
+        IdxFixtures.write(bad, IdxFixtures.TRAIN_LABELS, labels);
+        InvalidArchiveException e = assertThrows(InvalidArchiveException.class,
+                () -> IngestJob.run(spark, DatasetSpec.MNIST, bad.toString(), warehouse));
+        assertEquals("train-labels-idx1-ubyte.gz: label 11 at index 24, expected 0-9", e.getMessage());
+
+        assertEquals(manifestBefore, Files.readString(tmp.resolve("wh/datasets/mnist/_dataset.json")));
+        assertEquals(30, spark.read().parquet(warehouse.rawDir("mnist").toString()).count());
+        try (var left = Files.list(tmp.resolve("wh/_tmp"))) {
+            assertTrue(left.findAny().isEmpty(), "no scratch output left behind");
+        }
+    }
+}
