@@ -13,15 +13,15 @@ import java.util.concurrent.Callable;
 
 @Command(name = "evaluate", mixinStandardHelpOptions = true,
         description = "Evaluates a committed run's model on the test split into runs/<run-id>/evaluation.json.")
-final class EvaluateCommand implements Callable<Integer> {
+final class EvaluateCommand implements Callable<Integer>, ConfiguredCommand {
     @Mixin
     CommonOptions common = new CommonOptions();
 
     @Option(names = "--run", paramLabel = "RUN_ID", description = "The run to evaluate (config: evaluate.run).")
     String run;
 
-    /** The effective configuration of this command line (no Spark, no I/O besides --config). */
-    PipelineConfig config() {
+    @Override
+    public PipelineConfig config() {
         PipelineConfig config = common.loader().withFlag("evaluate.run", run).load();
         if (config.evaluate().run().isEmpty()) {
             throw new ConfigException("evaluate needs a run: --run RUN_ID (or evaluate.run)");

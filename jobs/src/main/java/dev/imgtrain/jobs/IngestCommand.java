@@ -12,12 +12,12 @@ import java.util.concurrent.Callable;
 
 @Command(name = "ingest", mixinStandardHelpOptions = true,
         description = "Decodes the dataset's archives into <warehouse>/datasets/<dataset>/raw/ and _dataset.json.")
-final class IngestCommand implements Callable<Integer> {
+final class IngestCommand implements Callable<Integer>, ConfiguredCommand {
     @Mixin
     CommonOptions common = new CommonOptions();
 
-    /** The effective configuration of this command line (no Spark, no I/O besides --config). */
-    PipelineConfig config() {
+    @Override
+    public PipelineConfig config() {
         return common.loader().load();
     }
 

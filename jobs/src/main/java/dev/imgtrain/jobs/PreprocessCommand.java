@@ -10,12 +10,12 @@ import java.util.concurrent.Callable;
 
 @Command(name = "preprocess", mixinStandardHelpOptions = true,
         description = "Flattens, scales to [0,1] and one-hot encodes raw/ into <warehouse>/datasets/<dataset>/features/.")
-final class PreprocessCommand implements Callable<Integer> {
+final class PreprocessCommand implements Callable<Integer>, ConfiguredCommand {
     @Mixin
     CommonOptions common = new CommonOptions();
 
-    /** The effective configuration of this command line (no Spark, no I/O besides --config). */
-    PipelineConfig config() {
+    @Override
+    public PipelineConfig config() {
         return common.loader().load();
     }
 

@@ -18,14 +18,14 @@ import java.util.concurrent.Callable;
 @Command(name = "run", mixinStandardHelpOptions = true,
         description = "The whole pipeline: ingest -> preprocess -> train -> evaluate. With no options: local Spark, "
                 + "./warehouse, MNIST from ./data/mnist, preset mnist-dense-512, 10 epochs.")
-final class RunCommand implements Callable<Integer> {
+final class RunCommand implements Callable<Integer>, ConfiguredCommand {
     @Mixin
     CommonOptions common = new CommonOptions();
     @Mixin
     TrainOptions train = new TrainOptions();
 
-    /** The effective configuration of this command line (no Spark, no I/O besides --config). */
-    PipelineConfig config() {
+    @Override
+    public PipelineConfig config() {
         return train.apply(common.loader()).load();
     }
 

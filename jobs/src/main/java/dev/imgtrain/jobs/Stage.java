@@ -17,7 +17,8 @@ final class Stage {
 
     /** The session spark-submit (or bin/imgtrain, or a test) configured; the master is never set here. */
     static SparkSession session(String command, PipelineConfig config) {
-        LOG.info("imgtrain {} {} with configuration:\n{}", command, BuildInfo.versions(), config.rendered());
+        LOG.info("imgtrain {} {}", command, BuildInfo.versions());
+        LOG.info("effective configuration: {}", config.rendered().replaceAll("\\s*\n\\s*", " "));
         SparkSession spark = SparkSession.builder().appName("imgtrain " + command).getOrCreate();
         LOG.info("Spark {} master {} (default parallelism {}), ND4J backend {}", spark.version(),
                 spark.sparkContext().master(), spark.sparkContext().defaultParallelism(),

@@ -11,14 +11,14 @@ import java.util.concurrent.Callable;
 
 @Command(name = "train", mixinStandardHelpOptions = true,
         description = "Trains the preset network by parameter averaging into <warehouse>/runs/<run-id>/.")
-final class TrainCommand implements Callable<Integer> {
+final class TrainCommand implements Callable<Integer>, ConfiguredCommand {
     @Mixin
     CommonOptions common = new CommonOptions();
     @Mixin
     TrainOptions train = new TrainOptions();
 
-    /** The effective configuration of this command line (no Spark, no I/O besides --config). */
-    PipelineConfig config() {
+    @Override
+    public PipelineConfig config() {
         return train.apply(common.loader()).load();
     }
 

@@ -19,20 +19,7 @@ class CliParsingTest {
     private static PipelineConfig parse(String... args) {
         CommandLine cl = ImgtrainCommand.commandLine();
         CommandLine.ParseResult parsed = cl.parseArgs(args);
-        Object command = parsed.subcommand().commandSpec().userObject();
-        if (command instanceof TrainCommand t) {
-            return t.config();
-        }
-        if (command instanceof RunCommand r) {
-            return r.config();
-        }
-        if (command instanceof IngestCommand i) {
-            return i.config();
-        }
-        if (command instanceof PreprocessCommand p) {
-            return p.config();
-        }
-        return ((EvaluateCommand) command).config();
+        return ((ConfiguredCommand) parsed.subcommand().commandSpec().userObject()).config();
     }
 
     /** Runs a command line to completion; returns exit code and stderr. */
@@ -61,7 +48,7 @@ class CliParsingTest {
         assertEquals(4, c.train().workers());
         assertEquals(7, c.train().seed());
         assertEquals("r-1", c.train().runId());
-        assertEquals(32, c.train().batchSize());
+        assertEquals(8, c.train().batchSizePerWorker(), "the preset's batch of 32 over 4 workers");
     }
 
     @Test

@@ -91,4 +91,17 @@ class IngestCliIT {
             }
         }
     }
+
+    @org.junit.jupiter.api.Test
+    void missingSourceDirectoryNamesItAndTheFetchScript(@TempDir Path tmp) {
+        Path absent = tmp.resolve("no-mnist-here");
+        String[] result = CliParsingTest.execute("ingest", "--source", absent.toString(),
+                "--warehouse", tmp.resolve("wh").toString());
+        assertEquals("1", result[0], result[1]);
+        String firstLine = result[1].lines().findFirst().orElse("");
+        assertTrue(firstLine.startsWith("imgtrain ingest: invalid input: file:" + absent + ": no such directory"), firstLine);
+        assertTrue(firstLine.endsWith("pass --source DIR_OR_URI, or fetch MNIST with deploy/local/fetch-mnist.sh "
+                + absent), firstLine);
+        assertFalse(Files.exists(tmp.resolve("wh/datasets")));
+    }
 }

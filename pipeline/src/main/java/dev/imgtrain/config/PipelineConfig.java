@@ -9,22 +9,20 @@ import dev.imgtrain.model.NetworkSpec;
  *
  * @param rendered the effective configuration (defaults, file, settings, flags, preset) as formatted JSON
  */
-public record PipelineConfig(String dataset, String source, String warehouse, int ingestRowsPerBatch,
-                             int preprocessPartitions, TrainConfig train, EvaluateConfig evaluate, NetworkSpec model,
-                             String rendered) {
+public record PipelineConfig(String dataset, String source, String warehouse, int preprocessPartitions,
+                             TrainConfig train, EvaluateConfig evaluate, NetworkSpec model, String rendered) {
 
     static PipelineConfig from(Config c, Config model, String preset) {
         String dataset = Checks.oneOf(c, "dataset", "mnist");
         String source = c.getString("source").trim();
         String warehouse = Checks.nonBlank(c, "warehouse");
-        int rowsPerBatch = Checks.intIn(c, "ingest.rows-per-batch", 1, 1 << 20);
         int partitions = Checks.intIn(c, "preprocess.partitions", 1, 100_000);
         NetworkSpec spec = NetworkSpec.from(model);
         TrainConfig train = TrainConfig.from(c, preset, spec.batchSize());
         EvaluateConfig evaluate = new EvaluateConfig(Checks.runIdOrEmpty(c, "evaluate.run"),
                 Checks.intIn(c, "evaluate.batch-size", 1, 1 << 20));
         Config effective = c.withValue("model", model.root());
-        return new PipelineConfig(dataset, source, warehouse, rowsPerBatch, partitions, train, evaluate, spec,
+        return new PipelineConfig(dataset, source, warehouse, partitions, train, evaluate, spec,
                 ConfigLoader.render(effective));
     }
 
@@ -33,22 +31,27 @@ public record PipelineConfig(String dataset, String source, String warehouse, in
         return source.isEmpty() ? "data/" + dataset : source;
     }
 
-    /** Training settings ({@code train.*}). {@code batchSize} is the effective one (flag, or the preset's). */
-    public record TrainConfig(String preset, int epochs, int workers, long seed, String runId, int batchSize,
+    /**
+     * Training settings ({@code train.*}). {@code batchSizePerWorker} is {@code train.batch-size} when set, else the
+     * preset's (global, Keras-style) batch size split over the workers, so that one averaged step sees about as many
+     * examples as one step of the seed's single-process training.
+     */
+    public record TrainConfig(String preset, int epochs, int workers, long seed, String runId, int batchSizePerWorker,
                               int averagingFrequency, int prefetch, double validationFraction, int maxExamples,
                               boolean checkpoints) {
         static TrainConfig from(Config c, String preset, int presetBatchSize) {
             int batch = Checks.intIn(c, "train.batch-size", 0, 1 << 16);
+            int workers = Checks.intIn(c, "train.workers", 1, 10_000);
             double fraction = c.getDouble("train.validation-fraction");
             if (!(fraction >= 0.0 && fraction < 0.5)) {
                 throw new ConfigException("train.validation-fraction = " + fraction + ": expected a value in [0, 0.5)");
             }
             return new TrainConfig(preset,
                     Checks.intIn(c, "train.epochs", 1, 10_000),
-                    Checks.intIn(c, "train.workers", 1, 10_000),
+                    workers,
                     c.getLong("train.seed"),
                     Checks.runIdOrEmpty(c, "train.run-id"),
-                    batch == 0 ? presetBatchSize : batch,
+                    batch == 0 ? Math.max(1, (presetBatchSize + workers - 1) / workers) : batch,
                     Checks.intIn(c, "train.averaging-frequency", 1, 100_000),
                     Checks.intIn(c, "train.prefetch", 0, 1_000),
                     fraction,

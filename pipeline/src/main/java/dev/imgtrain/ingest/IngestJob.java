@@ -99,7 +99,8 @@ public final class IngestJob {
             FileSystem fs = sourceDir.getFileSystem(jsc.hadoopConfiguration());
             if (!fs.exists(sourceDir)) {
                 throw new InvalidArchiveException(sourceDir.toString(), "no such directory (the " + spec.name()
-                        + " archives are expected there)");
+                        + " archives are expected there); pass --source DIR_OR_URI"
+                        + ("mnist".equals(spec.name()) ? ", or fetch MNIST with deploy/local/fetch-mnist.sh " + sourceDir.toUri().getPath() : ""));
             }
             for (DatasetSpec.IdxSplit split : spec.splits()) {
                 for (String name : List.of(split.imagesFile(), split.labelsFile())) {

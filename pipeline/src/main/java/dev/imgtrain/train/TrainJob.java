@@ -66,12 +66,12 @@ public final class TrainJob {
         Dataset<Row> features = spark.read().parquet(warehouse.featuresDir(config.dataset()).toString());
         Splits splits = Splits.of(features, tc);
         long trainExamples = splits.train().count();
-        JavaRDD<DataSet> batches = MiniBatches.rdd(splits.train(), tc.batchSize(), tc.workers());
+        JavaRDD<DataSet> batches = MiniBatches.rdd(splits.train(), tc.batchSizePerWorker(), tc.workers());
 
         MultiLayerNetwork network = NetworkFactory.network(config.model(), manifest.features(), manifest.numClasses(), tc.seed());
         Path exportDir = warehouse.newTempDir("dl4j-export-" + runId);
-        ParameterAveragingTrainingMaster master = new ParameterAveragingTrainingMaster.Builder(tc.workers(), tc.batchSize())
-                .batchSizePerWorker(tc.batchSize())
+        ParameterAveragingTrainingMaster master = new ParameterAveragingTrainingMaster.Builder(tc.workers(), tc.batchSizePerWorker())
+                .batchSizePerWorker(tc.batchSizePerWorker())
                 .averagingFrequency(tc.averagingFrequency())
                 .workerPrefetchNumBatches(tc.prefetch())
                 .saveUpdater(true)
@@ -81,7 +81,7 @@ public final class TrainJob {
         SparkDl4jMultiLayer sparkNet = new SparkDl4jMultiLayer(jsc, network, master);
         LOG.info("train {}: {} on {} ({} examples, {} features, {} classes), {} epochs, {} workers, batch {} per worker, "
                         + "averaging every {}", runId, tc.preset(), config.dataset(), trainExamples, manifest.features(),
-                manifest.numClasses(), tc.epochs(), tc.workers(), tc.batchSize(), tc.averagingFrequency());
+                manifest.numClasses(), tc.epochs(), tc.workers(), tc.batchSizePerWorker(), tc.averagingFrequency());
 
         List<EpochMetrics> metrics = new ArrayList<>();
         StringBuilder jsonl = new StringBuilder();

@@ -26,7 +26,7 @@ class ConfigLoaderTest {
         assertEquals("mnist-dense-512", c.train().preset());
         assertEquals(10, c.train().epochs());
         assertEquals(2, c.train().workers());
-        assertEquals(128, c.train().batchSize(), "batch size comes from the preset when train.batch-size = 0");
+        assertEquals(64, c.train().batchSizePerWorker(), "the preset's global batch of 128 split over 2 workers");
         assertEquals(5, c.train().averagingFrequency());
         assertEquals(2, c.train().prefetch());
         assertEquals("rmsprop", c.model().updater().name());
@@ -103,7 +103,7 @@ class ConfigLoaderTest {
                 .withSetting("model.hidden=[{units=64, activation=tanh}]").load();
         assertEquals("sgd", c.model().updater().name());
         assertEquals(0.05, c.model().updater().learningRate());
-        assertEquals(32, c.train().batchSize());
+        assertEquals(16, c.train().batchSizePerWorker(), "the preset's global batch of 32 split over 2 workers");
         assertEquals(1, c.model().hidden().size());
         assertEquals(64, c.model().hidden().get(0).units());
         assertEquals("tanh", c.model().hidden().get(0).activation());
@@ -115,6 +115,15 @@ class ConfigLoaderTest {
         assertEquals("model.hidden[0].activation = 'swish': expected one of [relu, tanh, sigmoid, softmax, identity, elu, leakyrelu]",
                 error(new ConfigLoader().withSetting("model.hidden=[{units=8, activation=swish}]")));
         assertTrue(error(new ConfigLoader().withSetting("model.dropout=0.5")).startsWith("unknown configuration key [model.dropout]"));
+    }
+
+    @Test
+    void perWorkerBatchIsTheGlobalBatchSplitRoundedUpUnlessSetExplicitly() {
+        assertEquals(43, new ConfigLoader().withFlag("train.workers", 3).load().train().batchSizePerWorker());
+        assertEquals(128, new ConfigLoader().withFlag("train.workers", 1).load().train().batchSizePerWorker());
+        assertEquals(100, new ConfigLoader().withFlag("train.workers", 3).withSetting("train.batch-size=100").load()
+                .train().batchSizePerWorker());
+        assertEquals(1, new ConfigLoader().withFlag("train.workers", 500).load().train().batchSizePerWorker());
     }
 
     @Test
