@@ -99,9 +99,26 @@ class IngestCliIT {
                 "--warehouse", tmp.resolve("wh").toString());
         assertEquals("1", result[0], result[1]);
         String firstLine = result[1].lines().findFirst().orElse("");
-        assertTrue(firstLine.startsWith("imgtrain ingest: invalid input: file:" + absent + ": no such directory"), firstLine);
+        assertTrue(firstLine.startsWith("imgtrain ingest: invalid input: file:" + absent + ": no such file or directory"), firstLine);
         assertTrue(firstLine.endsWith("pass --source DIR_OR_URI, or fetch MNIST with deploy/local/fetch-mnist.sh "
                 + absent), firstLine);
         assertFalse(Files.exists(tmp.resolve("wh/datasets")));
+    }
+
+    @org.junit.jupiter.api.Test
+    void brokenCifarArchiveIsRefusedAndNothingIsCommitted(@TempDir Path tmp) throws Exception {
+        var members = dev.imgtrain.testing.CifarFixtures.validMembers(2, 2);
+        members.remove(dev.imgtrain.testing.CifarFixtures.PREFIX + "data_batch_3.bin");
+        Path archive = tmp.resolve("cifar-10-binary.tar.gz");
+        Files.write(archive, dev.imgtrain.testing.CifarFixtures.archive(members, null));
+        Path warehouse = tmp.resolve("wh");
+
+        String[] result = CliParsingTest.execute("ingest", "--dataset", "cifar10", "--source", archive.toString(),
+                "--warehouse", warehouse.toString());
+
+        assertEquals("1", result[0], result[1]);
+        assertEquals("imgtrain ingest: invalid input: cifar-10-binary.tar.gz: member cifar-10-batches-bin/data_batch_3.bin is missing",
+                result[1].lines().findFirst().orElse(""));
+        assertFalse(Files.exists(warehouse.resolve("datasets/cifar10")));
     }
 }

@@ -105,7 +105,8 @@ public final class ConfigLoader {
 
     /** Preset names shipped in conf/models/. */
     public static List<String> knownPresets() {
-        return List.of("mnist-dense-512", "mnist-dense-32-16");
+        return List.of("mnist-dense-512", "mnist-dense-32-16", "fashion-dense-512", "cifar10-dense-32-16",
+                "cifar10-dense-512-256");
     }
 
     /** Renders the effective configuration as HOCON-compatible JSON, for logs and params.json. */

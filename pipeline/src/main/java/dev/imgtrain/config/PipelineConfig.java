@@ -13,7 +13,7 @@ public record PipelineConfig(String dataset, String source, String warehouse, in
                              TrainConfig train, EvaluateConfig evaluate, NetworkSpec model, String rendered) {
 
     static PipelineConfig from(Config c, Config model, String preset) {
-        String dataset = Checks.oneOf(c, "dataset", "mnist");
+        String dataset = Checks.oneOf(c, "dataset", "mnist", "fashion-mnist", "cifar10");
         String source = c.getString("source").trim();
         String warehouse = Checks.nonBlank(c, "warehouse");
         int partitions = Checks.intIn(c, "preprocess.partitions", 1, 100_000);

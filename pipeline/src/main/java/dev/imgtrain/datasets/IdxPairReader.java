@@ -5,10 +5,7 @@ import java.io.DataInputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
-import java.security.DigestInputStream;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
+import java.util.List;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.ZipException;
 
@@ -18,7 +15,7 @@ import java.util.zip.ZipException;
  * numbers, image dimensions, equal counts, labels in range, and exact length (no missing and no trailing bytes).
  * Computes the SHA-256 of each compressed file on the way. Not thread-safe; one per task.
  */
-public final class IdxPairReader implements AutoCloseable {
+public final class IdxPairReader implements SplitDecoder {
     public static final int IMAGES_MAGIC = 0x00000803;
     public static final int LABELS_MAGIC = 0x00000801;
 
@@ -31,10 +28,6 @@ public final class IdxPairReader implements AutoCloseable {
     private final int cols;
     private final int classes;
     private int read;
-
-    /** A single example: its index in the split, its label and its row-major pixels. */
-    public record Example(int index, int label, byte[] pixels) {
-    }
 
     /**
      * Opens both files and validates their headers.
@@ -87,6 +80,7 @@ public final class IdxPairReader implements AutoCloseable {
     }
 
     /** The next example, or null after the last one (after checking that both files end exactly there). */
+    @Override
     public Example next() {
         if (read == count) {
             images.expectEnd(count + " images of " + rows + "x" + cols);
@@ -103,21 +97,10 @@ public final class IdxPairReader implements AutoCloseable {
         return new Example(read++, label, pixels);
     }
 
-    /** SHA-256 of the images file's compressed bytes; valid once {@link #next()} has returned null. */
-    public String imagesSha256() {
-        return images.sha256();
-    }
-
-    public String labelsSha256() {
-        return labels.sha256();
-    }
-
-    public long imagesBytes() {
-        return images.rawBytes;
-    }
-
-    public long labelsBytes() {
-        return labels.rawBytes;
+    @Override
+    public List<DatasetManifest.SourceFile> sources() {
+        return List.of(new DatasetManifest.SourceFile(imagesName, images.raw.bytes(), images.raw.sha256()),
+                new DatasetManifest.SourceFile(labelsName, labels.raw.bytes(), labels.raw.sha256()));
     }
 
     @Override
@@ -132,21 +115,14 @@ public final class IdxPairReader implements AutoCloseable {
     /** One gzipped IDX file: the raw bytes digested and counted, the gunzipped bytes read. */
     private static final class Source {
         private final String name;
-        private final MessageDigest digest;
-        private final DigestInputStream digested;
+        private final CountingDigest raw;
         private final DataInputStream in;
-        private long rawBytes;
 
-        Source(String name, InputStream raw) {
+        Source(String name, InputStream rawStream) {
             this.name = name;
+            this.raw = new CountingDigest(rawStream);
             try {
-                this.digest = MessageDigest.getInstance("SHA-256");
-            } catch (NoSuchAlgorithmException e) {
-                throw new IllegalStateException(e);
-            }
-            this.digested = new DigestInputStream(new CountingStream(raw), digest);
-            try {
-                this.in = new DataInputStream(new BufferedInputStream(new GZIPInputStream(digested, 1 << 16), 1 << 16));
+                this.in = new DataInputStream(new BufferedInputStream(new GZIPInputStream(raw.stream(), 1 << 16), 1 << 16));
             } catch (ZipException e) {
                 throw new InvalidArchiveException(name, "not a gzip file (" + e.getMessage() + ")", e);
             } catch (EOFException e) {
@@ -192,18 +168,10 @@ public final class IdxPairReader implements AutoCloseable {
                     throw new InvalidArchiveException(name, "has bytes after the " + declared
                             + " its header declares");
                 }
-                // Digest the gzip trailer and anything after it too.
-                byte[] rest = new byte[8192];
-                while (digested.read(rest) != -1) {
-                    // drained for the checksum
-                }
+                raw.drain();
             } catch (IOException e) {
                 throw damaged(e);
             }
-        }
-
-        String sha256() {
-            return HexFormat.of().formatHex(digest.digest());
         }
 
         private InvalidArchiveException truncated(int count, int index, EOFException e) {
@@ -216,30 +184,6 @@ public final class IdxPairReader implements AutoCloseable {
                 return new InvalidArchiveException(name, "corrupt gzip data (" + e.getMessage() + ")", e);
             }
             return new InvalidArchiveException(name, "cannot be read: " + e.getMessage(), e);
-        }
-
-        private final class CountingStream extends java.io.FilterInputStream {
-            CountingStream(InputStream in) {
-                super(in);
-            }
-
-            @Override
-            public int read() throws IOException {
-                int b = super.read();
-                if (b >= 0) {
-                    rawBytes++;
-                }
-                return b;
-            }
-
-            @Override
-            public int read(byte[] b, int off, int len) throws IOException {
-                int n = super.read(b, off, len);
-                if (n > 0) {
-                    rawBytes += n;
-                }
-                return n;
-            }
         }
     }
 }

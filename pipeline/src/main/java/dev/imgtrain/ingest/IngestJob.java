@@ -2,7 +2,8 @@ package dev.imgtrain.ingest;
 
 import dev.imgtrain.datasets.DatasetManifest;
 import dev.imgtrain.datasets.DatasetSpec;
-import dev.imgtrain.datasets.IdxPairReader;
+import dev.imgtrain.datasets.Example;
+import dev.imgtrain.datasets.SplitDecoder;
 import dev.imgtrain.datasets.InvalidArchiveException;
 import dev.imgtrain.store.SparkFailures;
 import dev.imgtrain.store.Warehouse;
@@ -33,7 +34,7 @@ import java.util.Map;
 import java.util.NoSuchElementException;
 
 /**
- * Ingest: an IDX archive directory → {@code datasets/<name>/raw/} (Parquet: id, split, label, image) and
+ * Ingest: a dataset's archives → {@code datasets/<name>/raw/} (Parquet: id, split, label, image) and
  * {@code _dataset.json}. Each split is decoded in its own executor task, streaming from the source file system;
  * the driver sees only checksums and counts. Either both outputs are committed or neither is.
  */
@@ -51,7 +52,7 @@ public final class IngestJob {
     }
 
     /** Summary of one split's decoding task, sent back through an accumulator. */
-    record SplitResult(String split, long examples, List<DatasetManifest.SourceFile> files)
+    record SplitResult(String split, long examples, List<DatasetManifest.SourceFile> files, List<String> classNames)
             implements java.io.Serializable {
     }
 
@@ -71,17 +72,20 @@ public final class IngestJob {
         try {
             spark.createDataFrame(rows, RAW_SCHEMA).write().parquet(new Path(tmp, "raw").toString());
             Map<String, Long> counts = new LinkedHashMap<>();
-            List<DatasetManifest.SourceFile> files = new ArrayList<>();
+            Map<String, DatasetManifest.SourceFile> files = new LinkedHashMap<>();
+            List<String> classes = spec.classes();
             List<SplitResult> splitResults = new ArrayList<>(results.value());
-            splitResults.sort(Comparator.comparingInt(r -> splitOrder(spec, r.split())));
+            splitResults.sort(Comparator.comparingInt(r -> spec.splits().indexOf(r.split())));
             for (SplitResult r : splitResults) {
                 counts.put(r.split(), r.examples());
-                files.addAll(r.files());
+                r.files().forEach(f -> files.putIfAbsent(f.file(), f));
+                if (!r.classNames().isEmpty()) {
+                    classes = r.classNames();
+                }
             }
             DatasetManifest manifest = new DatasetManifest(spec.name(),
-                    List.of(spec.height(), spec.width(), spec.channels()),
-                    "row-major, one byte per pixel (0-255), channels last", spec.classes(), counts, files,
-                    Instant.now().toString());
+                    List.of(spec.height(), spec.width(), spec.channels()), spec.pixelLayout(), classes, counts,
+                    List.copyOf(files.values()), Instant.now().toString());
             warehouse.commitDirectory(new Path(tmp, "raw"), warehouse.rawDir(spec.name()));
             warehouse.writeJson(warehouse.manifest(spec.name()), manifest);
             LOG.info("ingest {}: committed {} to {}", spec.name(), counts, warehouse.datasetDir(spec.name()));
@@ -98,46 +102,37 @@ public final class IngestJob {
         try {
             FileSystem fs = sourceDir.getFileSystem(jsc.hadoopConfiguration());
             if (!fs.exists(sourceDir)) {
-                throw new InvalidArchiveException(sourceDir.toString(), "no such directory (the " + spec.name()
+                throw new InvalidArchiveException(sourceDir.toString(), "no such file or directory (the " + spec.name()
                         + " archives are expected there); pass --source DIR_OR_URI"
                         + ("mnist".equals(spec.name()) ? ", or fetch MNIST with deploy/local/fetch-mnist.sh " + sourceDir.toUri().getPath() : ""));
             }
-            for (DatasetSpec.IdxSplit split : spec.splits()) {
-                for (String name : List.of(split.imagesFile(), split.labelsFile())) {
-                    if (!fs.isFile(new Path(sourceDir, name))) {
-                        throw new InvalidArchiveException(name, "missing from " + sourceDir);
-                    }
-                }
-            }
+            spec.format().checkPresent(fs, sourceDir);
         } catch (IOException e) {
             throw new UncheckedIOException(sourceDir + ": " + e.getMessage(), e);
         }
     }
 
-    private static Iterator<Row> decode(DatasetSpec.IdxSplit split, String sourceUri, DatasetSpec spec,
+    private static Iterator<Row> decode(String split, String sourceUri, DatasetSpec spec,
                                         SerializableConfiguration hadoop, CollectionAccumulator<SplitResult> results)
             throws IOException {
-        Path dir = new Path(sourceUri);
-        FileSystem fs = dir.getFileSystem(hadoop.value());
-        InputStream images = fs.open(new Path(dir, split.imagesFile()));
-        InputStream labels = fs.open(new Path(dir, split.labelsFile()));
-        IdxPairReader reader = new IdxPairReader(split.imagesFile(), images, split.labelsFile(), labels,
-                spec.height(), spec.width(), spec.classes().size());
-        LOG.info("ingest {}: decoding {} examples of {} from {}", spec.name(), reader.count(), split.split(), dir);
+        Path source = new Path(sourceUri);
+        SplitDecoder decoder = spec.format().open(spec, split, source.getFileSystem(hadoop.value()), source);
+        LOG.info("ingest {}: decoding split {} from {}", spec.name(), split, source);
         return new Iterator<>() {
-            private IdxPairReader.Example next = advance();
+            private long count;
+            private Example next = advance();
 
-            private IdxPairReader.Example advance() {
-                IdxPairReader.Example example = reader.next();
+            private Example advance() {
+                Example example = decoder.next();
                 if (example == null) {
-                    results.add(new SplitResult(split.split(), reader.count(), List.of(
-                            new DatasetManifest.SourceFile(split.imagesFile(), reader.imagesBytes(), reader.imagesSha256()),
-                            new DatasetManifest.SourceFile(split.labelsFile(), reader.labelsBytes(), reader.labelsSha256()))));
+                    results.add(new SplitResult(split, count, decoder.sources(), decoder.classNames()));
                     try {
-                        reader.close();
+                        decoder.close();
                     } catch (IOException e) {
                         throw new UncheckedIOException(e);
                     }
+                } else {
+                    count++;
                 }
                 return example;
             }
@@ -152,19 +147,10 @@ public final class IngestJob {
                 if (next == null) {
                     throw new NoSuchElementException();
                 }
-                IdxPairReader.Example e = next;
+                Example e = next;
                 next = advance();
-                return RowFactory.create((long) e.index(), split.split(), e.label(), e.pixels());
+                return RowFactory.create((long) e.index(), split, e.label(), e.pixels());
             }
         };
-    }
-
-    private static int splitOrder(DatasetSpec spec, String split) {
-        for (int i = 0; i < spec.splits().size(); i++) {
-            if (spec.splits().get(i).split().equals(split)) {
-                return i;
-            }
-        }
-        return Integer.MAX_VALUE;
     }
 }

@@ -84,7 +84,7 @@ class ConfigLoaderTest {
         assertEquals("train.epochs = \"ten\": expected an integer", error(new ConfigLoader().withSetting("train.epochs=ten")));
         assertEquals("train.validation-fraction = 0.7: expected a value in [0, 0.5)",
                 error(new ConfigLoader().withSetting("train.validation-fraction=0.7")));
-        assertEquals("dataset = 'imagenet': expected one of [mnist]", error(new ConfigLoader().withFlag("dataset", "imagenet")));
+        assertEquals("dataset = 'imagenet': expected one of [mnist, fashion-mnist, cifar10]", error(new ConfigLoader().withFlag("dataset", "imagenet")));
         assertEquals("train.run-id = 'a/b': a run id is 1-128 letters, digits, '.', '_' or '-', starting with a letter or digit",
                 error(new ConfigLoader().withFlag("train.run-id", "a/b")));
         assertEquals("warehouse is empty: expected a value", error(new ConfigLoader().withFlag("warehouse", " ")));
@@ -92,7 +92,8 @@ class ConfigLoaderTest {
 
     @Test
     void unknownPresetListsTheKnownOnes() {
-        assertEquals("train.preset = 'resnet': no such preset; known presets: [mnist-dense-512, mnist-dense-32-16]",
+        assertEquals("train.preset = 'resnet': no such preset; known presets: [mnist-dense-512, mnist-dense-32-16, "
+                        + "fashion-dense-512, cifar10-dense-32-16, cifar10-dense-512-256]",
                 error(new ConfigLoader().withFlag("train.preset", "resnet")));
     }
 

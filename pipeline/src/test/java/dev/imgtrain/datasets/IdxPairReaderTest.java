@@ -6,6 +6,7 @@ import java.io.ByteArrayInputStream;
 import java.security.MessageDigest;
 import java.util.Arrays;
 import java.util.HexFormat;
+import java.util.List;
 
 import static dev.imgtrain.testing.IdxFixtures.gzip;
 import static dev.imgtrain.testing.IdxFixtures.images;
@@ -41,16 +42,16 @@ class IdxPairReaderTest {
         IdxPairReader reader = reader(imagesGz, labelsGz);
         assertEquals(25, reader.count());
         for (int i = 0; i < 25; i++) {
-            IdxPairReader.Example e = reader.next();
+            Example e = reader.next();
             assertEquals(i, e.index());
             assertEquals(i % 10, e.label());
             assertEquals(784, e.pixels().length);
             assertEquals((byte) ((i * 7 + 300) & 0xFF), e.pixels()[300]);
         }
         assertNull(reader.next());
-        assertEquals(sha256(imagesGz), reader.imagesSha256());
-        assertEquals(sha256(labelsGz), reader.labelsSha256());
-        assertEquals(imagesGz.length, reader.imagesBytes());
+        assertEquals(List.of(
+                new DatasetManifest.SourceFile(IMAGES, imagesGz.length, sha256(imagesGz)),
+                new DatasetManifest.SourceFile(LABELS, labelsGz.length, sha256(labelsGz))), reader.sources());
         reader.close();
     }
 

@@ -23,11 +23,27 @@ public final class LocalSpark {
 
     /** Real MNIST (fetched by the test command); fails, never skips, when it is absent. */
     public static Path mnistDir() {
-        String dir = System.getProperty("imgtrain.mnist.dir", "data/mnist");
+        return realData("imgtrain.mnist.dir", "data/mnist", IdxFixtures.TRAIN_IMAGES, "deploy/local/fetch-mnist.sh");
+    }
+
+    /** Real Fashion-MNIST (../shared/datasets/fetch-fashion-mnist.sh, run by the test command). */
+    public static Path fashionDir() {
+        return realData("imgtrain.fashion.dir", "data/fashion-mnist", IdxFixtures.TRAIN_IMAGES,
+                "../shared/datasets/fetch-fashion-mnist.sh");
+    }
+
+    /** Real CIFAR-10 binary archive (../shared/datasets/make-cifar10-archive.sh, run by the test command). */
+    public static Path cifar10Dir() {
+        return realData("imgtrain.cifar10.dir", "data/cifar10", "cifar-10-binary.tar.gz",
+                "../shared/datasets/make-cifar10-archive.sh");
+    }
+
+    private static Path realData(String property, String fallback, String file, String script) {
+        String dir = System.getProperty(property, fallback);
         Path path = Path.of(dir);
-        if (!Files.isRegularFile(path.resolve(IdxFixtures.TRAIN_IMAGES))) {
-            throw new IllegalStateException("real MNIST not found in " + path.toAbsolutePath()
-                    + ": run deploy/local/fetch-mnist.sh " + dir + " (the test command does)");
+        if (!Files.isRegularFile(path.resolve(file))) {
+            throw new IllegalStateException("real data not found: " + path.resolve(file).toAbsolutePath()
+                    + "; run " + script + " " + dir + " (deploy/local/test.sh does)");
         }
         return path;
     }

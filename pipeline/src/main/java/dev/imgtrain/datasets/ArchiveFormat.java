@@ -1,0 +1,65 @@
+package dev.imgtrain.datasets;
+
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+
+import java.io.IOException;
+import java.io.Serializable;
+
+/** How a dataset's archives are found (on the driver) and decoded split by split (in executor tasks). */
+public interface ArchiveFormat extends Serializable {
+    /** Checks on the driver that every archive file is there under {@code source}; throws naming a missing one. */
+    void checkPresent(FileSystem fs, Path source) throws IOException;
+
+    /** Opens one split for streaming; called in an executor task. */
+    SplitDecoder open(DatasetSpec spec, String split, FileSystem fs, Path source) throws IOException;
+
+    /** IDX files (MNIST, Fashion-MNIST): one gzipped images file and one gzipped labels file per split. */
+    record Idx(String trainImages, String trainLabels, String testImages, String testLabels) implements ArchiveFormat {
+        public static final Idx MNIST_NAMES = new Idx("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
+                "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz");
+
+        @Override
+        public void checkPresent(FileSystem fs, Path source) throws IOException {
+            for (String name : new String[]{trainImages, trainLabels, testImages, testLabels}) {
+                if (!fs.isFile(new Path(source, name))) {
+                    throw new InvalidArchiveException(name, "missing from " + source);
+                }
+            }
+        }
+
+        @Override
+        public SplitDecoder open(DatasetSpec spec, String split, FileSystem fs, Path source) throws IOException {
+            boolean train = "train".equals(split);
+            String images = train ? trainImages : testImages;
+            String labels = train ? trainLabels : testLabels;
+            return new IdxPairReader(images, fs.open(new Path(source, images)), labels, fs.open(new Path(source, labels)),
+                    spec.height(), spec.width(), spec.classes().size());
+        }
+    }
+
+    /** The CIFAR-10 binary archive; the source is the archive itself or a directory holding it. */
+    record Cifar10Binary() implements ArchiveFormat {
+        @Override
+        public void checkPresent(FileSystem fs, Path source) throws IOException {
+            archive(fs, source);
+        }
+
+        @Override
+        public SplitDecoder open(DatasetSpec spec, String split, FileSystem fs, Path source) throws IOException {
+            Path archive = archive(fs, source);
+            return new Cifar10Archive(archive.getName(), fs.open(archive), split);
+        }
+
+        private static Path archive(FileSystem fs, Path source) throws IOException {
+            if (fs.isFile(source)) {
+                return source;
+            }
+            Path inside = new Path(source, Cifar10Archive.ARCHIVE);
+            if (!fs.isFile(inside)) {
+                throw new InvalidArchiveException(Cifar10Archive.ARCHIVE, "missing from " + source);
+            }
+            return inside;
+        }
+    }
+}
