@@ -48,12 +48,12 @@ class RealDatasetsIT {
 
     @Test
     void fashionMnist() throws Exception {
-        JsonNode m = run("fashion-mnist", LocalSpark.fashionDir(), "fashion-dense-512", 5000);
+        JsonNode m = run("fashion-mnist", LocalSpark.fashionDir(), "fashion-dense-512", 10000);
         assertEquals(60000, m.at("/counts/train").asLong());
         assertEquals(10000, m.at("/counts/test").asLong());
         assertEquals("Ankle boot", m.at("/classes/9").asText());
         double accuracy = m.get("accuracy").asDouble();
-        assertTrue(accuracy > 0.70, "fashion-mnist accuracy after 1 epoch on 5,000 examples: " + accuracy);
+        assertTrue(accuracy > 0.70, "fashion-mnist accuracy after 1 epoch on 10,000 examples: " + accuracy);
     }
 
     @Test
