@@ -12,6 +12,11 @@ final class CommonOptions {
     @Option(names = "--dataset", paramLabel = "NAME", description = "Dataset name (config: dataset; default mnist).")
     String dataset;
 
+    @Option(names = "--format", paramLabel = "FORMAT",
+            description = "folder: a class-per-folder image set (source/train/<class>/, source/test/<class>/) "
+                    + "named by --dataset (config: format; default: the dataset's own archives).")
+    String format;
+
     @Option(names = "--source", paramLabel = "DIR_OR_URI",
             description = "Directory or Hadoop URI of the dataset's archives (config: source; default ./data/<dataset>).")
     String source;
@@ -34,6 +39,6 @@ final class CommonOptions {
             loader.withFile(config);
         }
         settings.forEach(loader::withSetting);
-        return loader.withFlag("dataset", dataset).withFlag("source", source).withFlag("warehouse", warehouse);
+        return loader.withFlag("dataset", dataset).withFlag("format", format).withFlag("source", source).withFlag("warehouse", warehouse);
     }
 }

@@ -2,7 +2,6 @@ package dev.imgtrain.jobs;
 
 import dev.imgtrain.config.PipelineConfig;
 import dev.imgtrain.datasets.DatasetManifest;
-import dev.imgtrain.datasets.DatasetSpec;
 import dev.imgtrain.ingest.IngestJob;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
@@ -25,7 +24,7 @@ final class IngestCommand implements Callable<Integer>, ConfiguredCommand {
     public Integer call() {
         PipelineConfig config = config();
         SparkSession spark = Stage.session("ingest", config);
-        DatasetManifest manifest = IngestJob.run(spark, DatasetSpec.named(config.dataset()), config.sourceOrDefault(),
+        DatasetManifest manifest = IngestJob.run(spark, config.dataset(), config.format(), config.sourceOrDefault(),
                 Stage.warehouse(spark, config));
         System.out.println("ingested " + manifest.name() + ": " + manifest.counts());
         return 0;

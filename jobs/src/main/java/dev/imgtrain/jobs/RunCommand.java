@@ -1,7 +1,6 @@
 package dev.imgtrain.jobs;
 
 import dev.imgtrain.config.PipelineConfig;
-import dev.imgtrain.datasets.DatasetSpec;
 import dev.imgtrain.evaluate.EvaluateJob;
 import dev.imgtrain.evaluate.EvaluationResult;
 import dev.imgtrain.ingest.IngestJob;
@@ -34,7 +33,7 @@ final class RunCommand implements Callable<Integer>, ConfiguredCommand {
         PipelineConfig config = config();
         SparkSession spark = Stage.session("run", config);
         Warehouse warehouse = Stage.warehouse(spark, config);
-        IngestJob.run(spark, DatasetSpec.named(config.dataset()), config.sourceOrDefault(), warehouse);
+        IngestJob.run(spark, config.dataset(), config.format(), config.sourceOrDefault(), warehouse);
         PreprocessJob.run(spark, config.dataset(), warehouse, config.preprocessPartitions());
         TrainResult trained = TrainJob.run(spark, config, warehouse);
         EvaluationResult result = EvaluateJob.run(spark, warehouse, trained.runId(), config.evaluate().batchSize());

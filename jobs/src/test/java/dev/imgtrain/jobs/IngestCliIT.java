@@ -121,4 +121,28 @@ class IngestCliIT {
                 result[1].lines().findFirst().orElse(""));
         assertFalse(Files.exists(warehouse.resolve("datasets/cifar10")));
     }
+
+    @org.junit.jupiter.api.Test
+    void imageFolderIngestCountsEveryClassAndRefusesAnOddImage(@TempDir Path tmp) throws Exception {
+        Path source = dev.imgtrain.testing.ImageFixtures.folderSet(tmp.resolve("images"), 3);
+        Path warehouse = tmp.resolve("wh");
+        String[] ok = CliParsingTest.execute("ingest", "--format", "folder", "--dataset", "shapes",
+                "--source", source.toString(), "--warehouse", warehouse.toString());
+        assertEquals("0", ok[0], ok[1]);
+        var manifest = dev.imgtrain.store.Warehouse.JSON.readTree(warehouse.resolve("datasets/shapes/_dataset.json").toFile());
+        assertEquals(6, manifest.at("/counts/train").asLong());
+        assertEquals(2, manifest.at("/counts/test").asLong());
+        assertEquals(3, manifest.at("/class_counts/train/a").asLong());
+        assertEquals(3, manifest.at("/class_counts/train/b").asLong());
+        assertEquals(3, manifest.at("/shape/2").asInt());
+
+        dev.imgtrain.testing.ImageFixtures.png(source.resolve("train/a/zz-odd.png"), 8, 8, false, 0);
+        Path other = tmp.resolve("wh2");
+        String[] bad = CliParsingTest.execute("ingest", "--format", "folder", "--dataset", "shapes",
+                "--source", source.toString(), "--warehouse", other.toString());
+        assertEquals("1", bad[0], bad[1]);
+        assertEquals("imgtrain ingest: invalid input: train/a/zz-odd.png: image is 8x8x3, expected 4x3x3 like the first "
+                + "train image (width x height x channels)", bad[1].lines().findFirst().orElse(""));
+        assertFalse(Files.exists(other.resolve("datasets/shapes")));
+    }
 }

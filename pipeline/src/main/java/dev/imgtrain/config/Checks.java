@@ -49,6 +49,16 @@ public final class Checks {
         return value;
     }
 
+    /** A dataset name: a directory name of lower-case letters, digits, '-' and '_'. */
+    public static String name(Config c, String key) {
+        String value = c.getString(key).trim();
+        if (!value.matches("[a-z0-9][a-z0-9_-]{0,63}")) {
+            throw new ConfigException(key + " = '" + value
+                    + "': a dataset name is 1-64 lower-case letters, digits, '-' or '_', starting with a letter or digit");
+        }
+        return value;
+    }
+
     /** A run id is a directory name: letters, digits, '.', '_' and '-'. */
     public static String runIdOrEmpty(Config c, String key) {
         String value = c.getString(key).trim();

@@ -9,11 +9,13 @@ import dev.imgtrain.model.NetworkSpec;
  *
  * @param rendered the effective configuration (defaults, file, settings, flags, preset) as formatted JSON
  */
-public record PipelineConfig(String dataset, String source, String warehouse, int preprocessPartitions,
+public record PipelineConfig(String dataset, String format, String source, String warehouse, int preprocessPartitions,
                              TrainConfig train, EvaluateConfig evaluate, NetworkSpec model, String rendered) {
 
     static PipelineConfig from(Config c, Config model, String preset) {
-        String dataset = Checks.oneOf(c, "dataset", "mnist", "fashion-mnist", "cifar10");
+        String format = Checks.oneOf(c, "format", "", "folder");
+        String dataset = format.isEmpty() ? Checks.oneOf(c, "dataset", "mnist", "fashion-mnist", "cifar10")
+                : Checks.name(c, "dataset");
         String source = c.getString("source").trim();
         String warehouse = Checks.nonBlank(c, "warehouse");
         int partitions = Checks.intIn(c, "preprocess.partitions", 1, 100_000);
@@ -22,7 +24,7 @@ public record PipelineConfig(String dataset, String source, String warehouse, in
         EvaluateConfig evaluate = new EvaluateConfig(Checks.runIdOrEmpty(c, "evaluate.run"),
                 Checks.intIn(c, "evaluate.batch-size", 1, 1 << 20));
         Config effective = c.withValue("model", model.root());
-        return new PipelineConfig(dataset, source, warehouse, partitions, train, evaluate, spec,
+        return new PipelineConfig(dataset, format, source, warehouse, partitions, train, evaluate, spec,
                 ConfigLoader.render(effective));
     }
 

@@ -5,14 +5,21 @@ import org.apache.hadoop.fs.Path;
 
 import java.io.IOException;
 import java.io.Serializable;
+import java.util.List;
 
-/** How a dataset's archives are found (on the driver) and decoded split by split (in executor tasks). */
+/** How a dataset's archives are found and planned (on the driver) and decoded task by task (in executor tasks). */
 public interface ArchiveFormat extends Serializable {
     /** Checks on the driver that every archive file is there under {@code source}; throws naming a missing one. */
     void checkPresent(FileSystem fs, Path source) throws IOException;
 
-    /** Opens one split for streaming; called in an executor task. */
-    SplitDecoder open(DatasetSpec spec, String split, FileSystem fs, Path source) throws IOException;
+    /** The decoding tasks, planned on the driver from file names only; by default one task per split. */
+    default List<DecodeTask> plan(DatasetSpec spec, FileSystem fs, Path source) throws IOException {
+        checkPresent(fs, source);
+        return spec.splits().stream().map(DecodeTask::whole).toList();
+    }
+
+    /** Opens one task's input for streaming; called in an executor task. */
+    SplitDecoder open(DatasetSpec spec, DecodeTask task, FileSystem fs, Path source) throws IOException;
 
     /** IDX files (MNIST, Fashion-MNIST): one gzipped images file and one gzipped labels file per split. */
     record Idx(String trainImages, String trainLabels, String testImages, String testLabels) implements ArchiveFormat {
@@ -29,8 +36,8 @@ public interface ArchiveFormat extends Serializable {
         }
 
         @Override
-        public SplitDecoder open(DatasetSpec spec, String split, FileSystem fs, Path source) throws IOException {
-            boolean train = "train".equals(split);
+        public SplitDecoder open(DatasetSpec spec, DecodeTask task, FileSystem fs, Path source) throws IOException {
+            boolean train = "train".equals(task.split());
             String images = train ? trainImages : testImages;
             String labels = train ? trainLabels : testLabels;
             return new IdxPairReader(images, fs.open(new Path(source, images)), labels, fs.open(new Path(source, labels)),
@@ -46,9 +53,9 @@ public interface ArchiveFormat extends Serializable {
         }
 
         @Override
-        public SplitDecoder open(DatasetSpec spec, String split, FileSystem fs, Path source) throws IOException {
+        public SplitDecoder open(DatasetSpec spec, DecodeTask task, FileSystem fs, Path source) throws IOException {
             Path archive = archive(fs, source);
-            return new Cifar10Archive(archive.getName(), fs.open(archive), split);
+            return new Cifar10Archive(archive.getName(), fs.open(archive), task.split());
         }
 
         private static Path archive(FileSystem fs, Path source) throws IOException {

@@ -10,9 +10,11 @@ import java.util.Map;
  * @param shape        [height, width, channels]
  * @param pixelLayout  how a raw image's bytes are ordered
  * @param counts       examples per split
+ * @param classCounts  examples per class name, per split
  */
 public record DatasetManifest(String name, List<Integer> shape, String pixelLayout, List<String> classes,
-                              Map<String, Long> counts, List<SourceFile> sources, String ingestedAt) {
+                              Map<String, Long> counts, Map<String, Map<String, Long>> classCounts,
+                              List<SourceFile> sources, String ingestedAt) {
 
     /** One archive file read by ingest. */
     public record SourceFile(String file, long bytes, String sha256) implements java.io.Serializable {

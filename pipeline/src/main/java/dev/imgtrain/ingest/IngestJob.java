@@ -2,7 +2,9 @@ package dev.imgtrain.ingest;
 
 import dev.imgtrain.datasets.DatasetManifest;
 import dev.imgtrain.datasets.DatasetSpec;
+import dev.imgtrain.datasets.DecodeTask;
 import dev.imgtrain.datasets.Example;
+import dev.imgtrain.datasets.ImageFolder;
 import dev.imgtrain.datasets.SplitDecoder;
 import dev.imgtrain.datasets.InvalidArchiveException;
 import dev.imgtrain.store.SparkFailures;
@@ -35,7 +37,7 @@ import java.util.NoSuchElementException;
 
 /**
  * Ingest: a dataset's archives → {@code datasets/<name>/raw/} (Parquet: id, split, label, image) and
- * {@code _dataset.json}. Each split is decoded in its own executor task, streaming from the source file system;
+ * {@code _dataset.json}. Each split (or, for image folders, each class folder) is decoded in its own executor task, streaming from the source file system;
  * the driver sees only checksums and counts. Either both outputs are committed or neither is.
  */
 public final class IngestJob {
@@ -51,46 +53,80 @@ public final class IngestJob {
     private IngestJob() {
     }
 
-    /** Summary of one split's decoding task, sent back through an accumulator. */
-    record SplitResult(String split, long examples, List<DatasetManifest.SourceFile> files, List<String> classNames)
+    /** Summary of one decoding task, sent back through an accumulator. */
+    record TaskResult(String split, long[] labelCounts, List<DatasetManifest.SourceFile> files, List<String> classNames)
             implements java.io.Serializable {
+    }
+
+    /**
+     * Ingests the dataset {@code dataset}: a built-in one (mnist, fashion-mnist, cifar10) from its archives, or, with
+     * {@code format = "folder"}, any class-per-folder image set under {@code source} named {@code dataset}.
+     */
+    public static DatasetManifest run(SparkSession spark, String dataset, String format, String source,
+                                      Warehouse warehouse) {
+        if (!"folder".equals(format)) {
+            return run(spark, DatasetSpec.named(dataset), source, warehouse);
+        }
+        Path sourceDir = Warehouse.qualify(source);
+        try {
+            FileSystem fs = sourceDir.getFileSystem(spark.sparkContext().hadoopConfiguration());
+            if (!fs.exists(sourceDir)) {
+                throw new InvalidArchiveException(sourceDir.toString(), "no such directory");
+            }
+            return run(spark, ImageFolder.describe(dataset, fs, sourceDir), source, warehouse);
+        } catch (IOException e) {
+            throw new UncheckedIOException(sourceDir + ": " + e.getMessage(), e);
+        }
     }
 
     public static DatasetManifest run(SparkSession spark, DatasetSpec spec, String source, Warehouse warehouse) {
         Path sourceDir = Warehouse.qualify(source);
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-        checkSourceFiles(spec, sourceDir, jsc);
+        List<DecodeTask> tasks = plan(spec, sourceDir, jsc);
 
-        jsc.setJobDescription("ingest " + spec.name() + ": decode " + spec.splits().size() + " splits from " + sourceDir);
-        CollectionAccumulator<SplitResult> results = jsc.sc().collectionAccumulator("ingest-splits");
+        jsc.setJobDescription("ingest " + spec.name() + ": decode " + tasks.size() + " tasks from " + sourceDir);
+        CollectionAccumulator<TaskResult> results = jsc.sc().collectionAccumulator("ingest-tasks");
         SerializableConfiguration hadoop = new SerializableConfiguration(jsc.hadoopConfiguration());
         String sourceUri = sourceDir.toString();
-        JavaRDD<Row> rows = jsc.parallelize(spec.splits(), spec.splits().size())
-                .flatMap(split -> decode(split, sourceUri, spec, hadoop, results));
+        JavaRDD<Row> rows = jsc.parallelize(tasks, tasks.size())
+                .flatMap(task -> decode(task, sourceUri, spec, hadoop, results));
 
         Path tmp = warehouse.newTempDir("ingest-" + spec.name());
         try {
             spark.createDataFrame(rows, RAW_SCHEMA).write().parquet(new Path(tmp, "raw").toString());
-            Map<String, Long> counts = new LinkedHashMap<>();
-            Map<String, DatasetManifest.SourceFile> files = new LinkedHashMap<>();
+            List<TaskResult> taskResults = new ArrayList<>(results.value());
             List<String> classes = spec.classes();
-            List<SplitResult> splitResults = new ArrayList<>(results.value());
-            splitResults.sort(Comparator.comparingInt(r -> spec.splits().indexOf(r.split())));
-            for (SplitResult r : splitResults) {
-                counts.put(r.split(), r.examples());
-                r.files().forEach(f -> files.putIfAbsent(f.file(), f));
+            for (TaskResult r : taskResults) {
                 if (!r.classNames().isEmpty()) {
                     classes = r.classNames();
                 }
             }
+            taskResults.sort(Comparator.comparingInt(r -> spec.splits().indexOf(r.split())));
+            Map<String, Long> counts = new LinkedHashMap<>();
+            Map<String, Map<String, Long>> classCounts = new LinkedHashMap<>();
+            Map<String, DatasetManifest.SourceFile> files = new LinkedHashMap<>();
+            for (String split : spec.splits()) {
+                counts.put(split, 0L);
+                Map<String, Long> perClass = new LinkedHashMap<>();
+                classes.forEach(c -> perClass.put(c, 0L));
+                classCounts.put(split, perClass);
+            }
+            for (TaskResult r : taskResults) {
+                for (int label = 0; label < r.labelCounts().length; label++) {
+                    counts.merge(r.split(), r.labelCounts()[label], Long::sum);
+                    classCounts.get(r.split()).merge(classes.get(label), r.labelCounts()[label], Long::sum);
+                }
+                r.files().forEach(f -> files.putIfAbsent(f.file(), f));
+            }
             DatasetManifest manifest = new DatasetManifest(spec.name(),
                     List.of(spec.height(), spec.width(), spec.channels()), spec.pixelLayout(), classes, counts,
-                    List.copyOf(files.values()), Instant.now().toString());
+                    classCounts, List.copyOf(files.values()), Instant.now().toString());
             warehouse.commitDirectory(new Path(tmp, "raw"), warehouse.rawDir(spec.name()));
             warehouse.writeJson(warehouse.manifest(spec.name()), manifest);
             LOG.info("ingest {}: committed {} to {}", spec.name(), counts, warehouse.datasetDir(spec.name()));
             return manifest;
         } catch (Exception e) {
+            SparkFailures.awaitNoRunningTasks(jsc.sc(), 30_000);
             throw SparkFailures.rethrowCause(e);
         } finally {
             warehouse.deleteQuietly(tmp);
@@ -98,7 +134,7 @@ public final class IngestJob {
         }
     }
 
-    private static void checkSourceFiles(DatasetSpec spec, Path sourceDir, JavaSparkContext jsc) {
+    private static List<DecodeTask> plan(DatasetSpec spec, Path sourceDir, JavaSparkContext jsc) {
         try {
             FileSystem fs = sourceDir.getFileSystem(jsc.hadoopConfiguration());
             if (!fs.exists(sourceDir)) {
@@ -106,33 +142,34 @@ public final class IngestJob {
                         + " archives are expected there); pass --source DIR_OR_URI"
                         + ("mnist".equals(spec.name()) ? ", or fetch MNIST with deploy/local/fetch-mnist.sh " + sourceDir.toUri().getPath() : ""));
             }
-            spec.format().checkPresent(fs, sourceDir);
+            return spec.format().plan(spec, fs, sourceDir);
         } catch (IOException e) {
             throw new UncheckedIOException(sourceDir + ": " + e.getMessage(), e);
         }
     }
 
-    private static Iterator<Row> decode(String split, String sourceUri, DatasetSpec spec,
-                                        SerializableConfiguration hadoop, CollectionAccumulator<SplitResult> results)
+    private static Iterator<Row> decode(DecodeTask task, String sourceUri, DatasetSpec spec,
+                                        SerializableConfiguration hadoop, CollectionAccumulator<TaskResult> results)
             throws IOException {
         Path source = new Path(sourceUri);
-        SplitDecoder decoder = spec.format().open(spec, split, source.getFileSystem(hadoop.value()), source);
-        LOG.info("ingest {}: decoding split {} from {}", spec.name(), split, source);
+        SplitDecoder decoder = spec.format().open(spec, task, source.getFileSystem(hadoop.value()), source);
+        String split = task.split();
+        LOG.info("ingest {}: decoding {} from {}", spec.name(), task.key(), source);
         return new Iterator<>() {
-            private long count;
+            private final long[] labelCounts = new long[spec.classes().size()];
             private Example next = advance();
 
             private Example advance() {
                 Example example = decoder.next();
                 if (example == null) {
-                    results.add(new SplitResult(split, count, decoder.sources(), decoder.classNames()));
+                    results.add(new TaskResult(split, labelCounts, decoder.sources(), decoder.classNames()));
                     try {
                         decoder.close();
                     } catch (IOException e) {
                         throw new UncheckedIOException(e);
                     }
                 } else {
-                    count++;
+                    labelCounts[example.label()]++;
                 }
                 return example;
             }

@@ -51,6 +51,9 @@ public final class PreprocessJob {
             LOG.info("preprocess {}: committed {} examples ({} features, {} classes) to {}", dataset, total,
                     manifest.features(), manifest.numClasses(), warehouse.featuresDir(dataset));
             return total;
+        } catch (RuntimeException e) {
+            dev.imgtrain.store.SparkFailures.awaitNoRunningTasks(spark.sparkContext(), 30_000);
+            throw e;
         } finally {
             warehouse.deleteQuietly(tmp);
             spark.sparkContext().setJobDescription(null);

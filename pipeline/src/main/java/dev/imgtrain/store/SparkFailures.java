@@ -1,6 +1,8 @@
 package dev.imgtrain.store;
 
 import dev.imgtrain.datasets.InvalidArchiveException;
+import org.apache.spark.SparkContext;
+import org.apache.spark.SparkExecutorInfo;
 
 /** Turns a failed Spark job back into the error a task raised, so the user reads the cause, not Spark's wrapper. */
 public final class SparkFailures {
@@ -18,5 +20,28 @@ public final class SparkFailures {
             }
         }
         return e instanceof RuntimeException r ? r : new IllegalStateException("Spark job failed: " + e.getMessage(), e);
+    }
+
+    /**
+     * Waits (up to {@code maxMillis}) until no executor runs a task. When one task fails, Spark aborts the job without
+     * waiting for the others; they may still be writing scratch files, so cleanup must wait for them to stop.
+     */
+    public static void awaitNoRunningTasks(SparkContext sc, long maxMillis) {
+        long deadline = System.currentTimeMillis() + maxMillis;
+        while (System.currentTimeMillis() < deadline) {
+            int running = 0;
+            for (SparkExecutorInfo info : sc.statusTracker().getExecutorInfos()) {
+                running += info.numRunningTasks();
+            }
+            if (running == 0) {
+                return;
+            }
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
     }
 }

@@ -128,6 +128,18 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void folderFormatTakesAnyDatasetNameButChecksIt() {
+        PipelineConfig c = new ConfigLoader().withFlag("format", "folder").withFlag("dataset", "my-images_2").load();
+        assertEquals("folder", c.format());
+        assertEquals("my-images_2", c.dataset());
+        assertEquals("dataset = 'My Images': a dataset name is 1-64 lower-case letters, digits, '-' or '_', starting "
+                + "with a letter or digit", error(new ConfigLoader().withFlag("format", "folder").withFlag("dataset", "My Images")));
+        assertEquals("format = 'zip': expected one of [, folder]", error(new ConfigLoader().withFlag("format", "zip")));
+        assertEquals("dataset = 'my-images': expected one of [mnist, fashion-mnist, cifar10]",
+                error(new ConfigLoader().withFlag("dataset", "my-images")));
+    }
+
+    @Test
     void malformedSetIsRefused() {
         assertEquals("--set epochs: expected key=value",
                 assertThrows(ConfigException.class, () -> new ConfigLoader().withSetting("epochs")).getMessage());
