@@ -17,4 +17,10 @@ done
 $shared/fetch-mnist.sh data/mnist
 $shared/fetch-fashion-mnist.sh data/fashion-mnist
 $shared/make-cifar10-archive.sh data/cifar10
+# The same real CIFAR-10 images as a class-per-folder JPEG tree (train/<class>/, test/<class>/), unpacked once.
+if [[ ! -d data/cifar10-jpeg/train ]]; then
+  rm -rf data/cifar10-jpeg.part && mkdir -p data/cifar10-jpeg.part
+  tar -xJf $shared/cifar10-jpeg.tar.xz -C data/cifar10-jpeg.part
+  mv data/cifar10-jpeg.part data/cifar10-jpeg
+fi
 exec mvn -B verify "$@"

@@ -69,4 +69,22 @@ class RealDatasetsIT {
         double accuracy = m.get("accuracy").asDouble();
         assertTrue(accuracy > 0.20, "cifar10 accuracy after 1 epoch on 10,000 examples: " + accuracy);
     }
+
+    @Test
+    void cifar10JpegFoldersMatchTheBinaryArchiveClassByClass() throws Exception {
+        Path wh = tmp.resolve("compare");
+        String[] binary = CliParsingTest.execute("ingest", "--dataset", "cifar10", "--source",
+                LocalSpark.cifar10Dir().toString(), "--warehouse", wh.toString());
+        assertEquals("0", binary[0], binary[1]);
+        String[] folder = CliParsingTest.execute("ingest", "--format", "folder", "--dataset", "cifar10-folder",
+                "--source", LocalSpark.cifar10JpegDir().toString(), "--warehouse", wh.toString());
+        assertEquals("0", folder[0], folder[1]);
+        JsonNode b = Warehouse.JSON.readTree(wh.resolve("datasets/cifar10/_dataset.json").toFile());
+        JsonNode f = Warehouse.JSON.readTree(wh.resolve("datasets/cifar10-folder/_dataset.json").toFile());
+        assertEquals(50000, f.at("/counts/train").asLong());
+        assertEquals(10000, f.at("/counts/test").asLong());
+        assertEquals(b.get("classes"), f.get("classes"));
+        assertEquals(b.get("shape"), f.get("shape"));
+        assertEquals(b.get("class_counts"), f.get("class_counts"));
+    }
 }

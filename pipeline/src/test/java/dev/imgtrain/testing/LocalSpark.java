@@ -38,10 +38,16 @@ public final class LocalSpark {
                 "../shared/datasets/make-cifar10-archive.sh");
     }
 
+    /** The real CIFAR-10 images as a class-per-folder JPEG tree (unpacked by deploy/local/test.sh). */
+    public static Path cifar10JpegDir() {
+        return realData("imgtrain.cifar10.jpeg.dir", "data/cifar10-jpeg", "train/airplane",
+                "tar -xJf ../shared/datasets/cifar10-jpeg.tar.xz -C");
+    }
+
     private static Path realData(String property, String fallback, String file, String script) {
         String dir = System.getProperty(property, fallback);
         Path path = Path.of(dir);
-        if (!Files.isRegularFile(path.resolve(file))) {
+        if (!Files.exists(path.resolve(file))) {
             throw new IllegalStateException("real data not found: " + path.resolve(file).toAbsolutePath()
                     + "; run " + script + " " + dir + " (deploy/local/test.sh does)");
         }
