@@ -7,6 +7,7 @@ import dev.imgtrain.datasets.Example;
 import dev.imgtrain.datasets.ImageFolder;
 import dev.imgtrain.datasets.SplitDecoder;
 import dev.imgtrain.datasets.InvalidArchiveException;
+import dev.imgtrain.store.Scratch;
 import dev.imgtrain.store.SparkFailures;
 import dev.imgtrain.store.Warehouse;
 import org.apache.hadoop.fs.FileSystem;
@@ -91,47 +92,52 @@ public final class IngestJob {
         JavaRDD<Row> rows = jsc.parallelize(tasks, tasks.size())
                 .flatMap(task -> decode(task, sourceUri, spec, hadoop, results));
 
-        Path tmp = warehouse.newTempDir("ingest-" + spec.name());
         try {
-            spark.createDataFrame(rows, RAW_SCHEMA).write().parquet(new Path(tmp, "raw").toString());
-            List<TaskResult> taskResults = new ArrayList<>(results.value());
-            List<String> classes = spec.classes();
-            for (TaskResult r : taskResults) {
-                if (!r.classNames().isEmpty()) {
-                    classes = r.classNames();
-                }
-            }
-            taskResults.sort(Comparator.comparingInt(r -> spec.splits().indexOf(r.split())));
-            Map<String, Long> counts = new LinkedHashMap<>();
-            Map<String, Map<String, Long>> classCounts = new LinkedHashMap<>();
-            Map<String, DatasetManifest.SourceFile> files = new LinkedHashMap<>();
-            for (String split : spec.splits()) {
-                counts.put(split, 0L);
-                Map<String, Long> perClass = new LinkedHashMap<>();
-                classes.forEach(c -> perClass.put(c, 0L));
-                classCounts.put(split, perClass);
-            }
-            for (TaskResult r : taskResults) {
-                for (int label = 0; label < r.labelCounts().length; label++) {
-                    counts.merge(r.split(), r.labelCounts()[label], Long::sum);
-                    classCounts.get(r.split()).merge(classes.get(label), r.labelCounts()[label], Long::sum);
-                }
-                r.files().forEach(f -> files.putIfAbsent(f.file(), f));
-            }
-            DatasetManifest manifest = new DatasetManifest(spec.name(),
-                    List.of(spec.height(), spec.width(), spec.channels()), spec.pixelLayout(), classes, counts,
-                    classCounts, List.copyOf(files.values()), Instant.now().toString());
-            warehouse.commitDirectory(new Path(tmp, "raw"), warehouse.rawDir(spec.name()));
-            warehouse.writeJson(warehouse.manifest(spec.name()), manifest);
-            LOG.info("ingest {}: committed {} to {}", spec.name(), counts, warehouse.datasetDir(spec.name()));
-            return manifest;
+            return Scratch.use(warehouse, jsc.sc(), "ingest-" + spec.name(),
+                    tmp -> writeAndCommit(spark, spec, rows, results, tmp, warehouse));
         } catch (Exception e) {
-            SparkFailures.awaitNoRunningTasks(jsc.sc(), 30_000);
             throw SparkFailures.rethrowCause(e);
         } finally {
-            warehouse.deleteQuietly(tmp);
             jsc.setJobDescription(null);
         }
+    }
+
+    /** Writes the raw table into scratch, then commits it and, last, the manifest built from the tasks' results. */
+    private static DatasetManifest writeAndCommit(SparkSession spark, DatasetSpec spec, JavaRDD<Row> rows,
+                                                  CollectionAccumulator<TaskResult> results, Path tmp,
+                                                  Warehouse warehouse) {
+        spark.createDataFrame(rows, RAW_SCHEMA).write().parquet(new Path(tmp, "raw").toString());
+        List<TaskResult> taskResults = new ArrayList<>(results.value());
+        List<String> classes = spec.classes();
+        for (TaskResult r : taskResults) {
+            if (!r.classNames().isEmpty()) {
+                classes = r.classNames();
+            }
+        }
+        taskResults.sort(Comparator.comparingInt(r -> spec.splits().indexOf(r.split())));
+        Map<String, Long> counts = new LinkedHashMap<>();
+        Map<String, Map<String, Long>> classCounts = new LinkedHashMap<>();
+        Map<String, DatasetManifest.SourceFile> files = new LinkedHashMap<>();
+        for (String split : spec.splits()) {
+            counts.put(split, 0L);
+            Map<String, Long> perClass = new LinkedHashMap<>();
+            classes.forEach(c -> perClass.put(c, 0L));
+            classCounts.put(split, perClass);
+        }
+        for (TaskResult r : taskResults) {
+            for (int label = 0; label < r.labelCounts().length; label++) {
+                counts.merge(r.split(), r.labelCounts()[label], Long::sum);
+                classCounts.get(r.split()).merge(classes.get(label), r.labelCounts()[label], Long::sum);
+            }
+            r.files().forEach(f -> files.putIfAbsent(f.file(), f));
+        }
+        DatasetManifest manifest = new DatasetManifest(spec.name(),
+                List.of(spec.height(), spec.width(), spec.channels()), spec.pixelLayout(), classes, counts,
+                classCounts, List.copyOf(files.values()), Instant.now().toString());
+        warehouse.commitDirectory(new Path(tmp, "raw"), warehouse.rawDir(spec.name()));
+        warehouse.writeJson(warehouse.manifest(spec.name()), manifest);
+        LOG.info("ingest {}: committed {} to {}", spec.name(), counts, warehouse.datasetDir(spec.name()));
+        return manifest;
     }
 
     private static List<DecodeTask> plan(DatasetSpec spec, Path sourceDir, JavaSparkContext jsc) {

@@ -1,6 +1,7 @@
 package dev.imgtrain.preprocess;
 
 import dev.imgtrain.datasets.DatasetManifest;
+import dev.imgtrain.store.Scratch;
 import dev.imgtrain.store.Warehouse;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Column;
@@ -41,21 +42,18 @@ public final class PreprocessJob {
         DatasetManifest manifest = DatasetReader.manifest(warehouse, dataset);
         spark.sparkContext().setJobDescription("preprocess " + dataset + ": scale and one-hot "
                 + manifest.counts() + " examples");
-        Path tmp = warehouse.newTempDir("preprocess-" + dataset);
         try {
-            Dataset<Row> features = transform(spark.read().parquet(warehouse.rawDir(dataset).toString()),
-                    manifest.features(), manifest.numClasses());
-            features.repartition(partitions).write().parquet(new Path(tmp, "features").toString());
-            warehouse.commitDirectory(new Path(tmp, "features"), warehouse.featuresDir(dataset));
-            long total = manifest.counts().values().stream().mapToLong(Long::longValue).sum();
-            LOG.info("preprocess {}: committed {} examples ({} features, {} classes) to {}", dataset, total,
-                    manifest.features(), manifest.numClasses(), warehouse.featuresDir(dataset));
-            return total;
-        } catch (RuntimeException e) {
-            dev.imgtrain.store.SparkFailures.awaitNoRunningTasks(spark.sparkContext(), 30_000);
-            throw e;
+            return Scratch.use(warehouse, spark.sparkContext(), "preprocess-" + dataset, tmp -> {
+                Dataset<Row> features = transform(spark.read().parquet(warehouse.rawDir(dataset).toString()),
+                        manifest.features(), manifest.numClasses());
+                features.repartition(partitions).write().parquet(new Path(tmp, "features").toString());
+                warehouse.commitDirectory(new Path(tmp, "features"), warehouse.featuresDir(dataset));
+                long total = manifest.counts().values().stream().mapToLong(Long::longValue).sum();
+                LOG.info("preprocess {}: committed {} examples ({} features, {} classes) to {}", dataset, total,
+                        manifest.features(), manifest.numClasses(), warehouse.featuresDir(dataset));
+                return total;
+            });
         } finally {
-            warehouse.deleteQuietly(tmp);
             spark.sparkContext().setJobDescription(null);
         }
     }

@@ -8,6 +8,7 @@ import dev.imgtrain.model.NetworkFactory;
 import dev.imgtrain.preprocess.DatasetReader;
 import dev.imgtrain.store.BuildInfo;
 import dev.imgtrain.store.ModelStore;
+import dev.imgtrain.store.Scratch;
 import dev.imgtrain.store.Warehouse;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaRDD;
@@ -68,8 +69,20 @@ public final class TrainJob {
         long trainExamples = splits.train().count();
         JavaRDD<DataSet> batches = MiniBatches.rdd(splits.train(), tc.batchSizePerWorker(), tc.workers());
 
+        try {
+            return Scratch.use(warehouse, spark.sparkContext(), "dl4j-export-" + runId, exportDir ->
+                    fit(config, manifest, warehouse, runId, runDir, splits, trainExamples, batches, exportDir, jsc));
+        } finally {
+            jsc.setJobDescription(null);
+        }
+    }
+
+    /** The epochs: parameter averaging with DL4J's exported mini-batches under {@code exportDir}, then the commit. */
+    private static TrainResult fit(PipelineConfig config, DatasetManifest manifest, Warehouse warehouse, String runId,
+                                   Path runDir, Splits splits, long trainExamples, JavaRDD<DataSet> batches,
+                                   Path exportDir, JavaSparkContext jsc) {
+        PipelineConfig.TrainConfig tc = config.train();
         MultiLayerNetwork network = NetworkFactory.network(config.model(), manifest.features(), manifest.numClasses(), tc.seed());
-        Path exportDir = warehouse.newTempDir("dl4j-export-" + runId);
         ParameterAveragingTrainingMaster master = new ParameterAveragingTrainingMaster.Builder(tc.workers(), tc.batchSizePerWorker())
                 .batchSizePerWorker(tc.batchSizePerWorker())
                 .averagingFrequency(tc.averagingFrequency())
@@ -115,8 +128,6 @@ public final class TrainJob {
             throw new UncheckedIOException(e);
         } finally {
             master.deleteTempFiles(jsc);
-            warehouse.deleteQuietly(exportDir);
-            jsc.setJobDescription(null);
         }
     }
 
