@@ -9,12 +9,14 @@ import java.util.List;
 
 /** How a dataset's archives are found and planned (on the driver) and decoded task by task (in executor tasks). */
 public interface ArchiveFormat extends Serializable {
-    /** Checks on the driver that every archive file is there under {@code source}; throws naming a missing one. */
-    void checkPresent(FileSystem fs, Path source) throws IOException;
+    /**
+     * The decoding tasks, planned on the driver from file names only, after checking that every file is there
+     * (a missing one is named).
+     */
+    List<DecodeTask> plan(DatasetSpec spec, FileSystem fs, Path source) throws IOException;
 
-    /** The decoding tasks, planned on the driver from file names only; by default one task per split. */
-    default List<DecodeTask> plan(DatasetSpec spec, FileSystem fs, Path source) throws IOException {
-        checkPresent(fs, source);
+    /** One task per split, for formats that stream a whole split from its archive files. */
+    private static List<DecodeTask> wholeSplits(DatasetSpec spec) {
         return spec.splits().stream().map(DecodeTask::whole).toList();
     }
 
@@ -27,12 +29,13 @@ public interface ArchiveFormat extends Serializable {
                 "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz");
 
         @Override
-        public void checkPresent(FileSystem fs, Path source) throws IOException {
+        public List<DecodeTask> plan(DatasetSpec spec, FileSystem fs, Path source) throws IOException {
             for (String name : new String[]{trainImages, trainLabels, testImages, testLabels}) {
                 if (!fs.isFile(new Path(source, name))) {
                     throw new InvalidArchiveException(name, "missing from " + source);
                 }
             }
+            return wholeSplits(spec);
         }
 
         @Override
@@ -48,8 +51,9 @@ public interface ArchiveFormat extends Serializable {
     /** The CIFAR-10 binary archive; the source is the archive itself or a directory holding it. */
     record Cifar10Binary() implements ArchiveFormat {
         @Override
-        public void checkPresent(FileSystem fs, Path source) throws IOException {
+        public List<DecodeTask> plan(DatasetSpec spec, FileSystem fs, Path source) throws IOException {
             archive(fs, source);
+            return wholeSplits(spec);
         }
 
         @Override

@@ -55,11 +55,6 @@ public record ImageFolder() implements ArchiveFormat {
     }
 
     @Override
-    public void checkPresent(FileSystem fs, Path source) {
-        // describe() already checked the folders
-    }
-
-    @Override
     public List<DecodeTask> plan(DatasetSpec spec, FileSystem fs, Path source) throws IOException {
         List<DecodeTask> tasks = new ArrayList<>();
         for (String split : spec.splits()) {

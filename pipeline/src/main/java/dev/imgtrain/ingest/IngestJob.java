@@ -70,10 +70,7 @@ public final class IngestJob {
         }
         Path sourceDir = Warehouse.qualify(source);
         try {
-            FileSystem fs = sourceDir.getFileSystem(spark.sparkContext().hadoopConfiguration());
-            if (!fs.exists(sourceDir)) {
-                throw new InvalidArchiveException(sourceDir.toString(), "no such directory");
-            }
+            FileSystem fs = existingSource(dataset, sourceDir, spark.sparkContext().hadoopConfiguration());
             return run(spark, ImageFolder.describe(dataset, fs, sourceDir), source, warehouse);
         } catch (IOException e) {
             throw new UncheckedIOException(sourceDir + ": " + e.getMessage(), e);
@@ -142,16 +139,23 @@ public final class IngestJob {
 
     private static List<DecodeTask> plan(DatasetSpec spec, Path sourceDir, JavaSparkContext jsc) {
         try {
-            FileSystem fs = sourceDir.getFileSystem(jsc.hadoopConfiguration());
-            if (!fs.exists(sourceDir)) {
-                throw new InvalidArchiveException(sourceDir.toString(), "no such file or directory (the " + spec.name()
-                        + " archives are expected there); pass --source DIR_OR_URI"
-                        + ("mnist".equals(spec.name()) ? ", or fetch MNIST with deploy/local/fetch-mnist.sh " + sourceDir.toUri().getPath() : ""));
-            }
+            FileSystem fs = existingSource(spec.name(), sourceDir, jsc.hadoopConfiguration());
             return spec.format().plan(spec, fs, sourceDir);
         } catch (IOException e) {
             throw new UncheckedIOException(sourceDir + ": " + e.getMessage(), e);
         }
+    }
+
+    /** The source's file system, after checking the source exists; the error says how to point at one. */
+    private static FileSystem existingSource(String dataset, Path sourceDir, org.apache.hadoop.conf.Configuration hadoop)
+            throws IOException {
+        FileSystem fs = sourceDir.getFileSystem(hadoop);
+        if (!fs.exists(sourceDir)) {
+            throw new InvalidArchiveException(sourceDir.toString(), "no such file or directory (the " + dataset
+                    + " archives are expected there); pass --source DIR_OR_URI"
+                    + ("mnist".equals(dataset) ? ", or fetch MNIST with deploy/local/fetch-mnist.sh " + sourceDir.toUri().getPath() : ""));
+        }
+        return fs;
     }
 
     private static Iterator<Row> decode(DecodeTask task, String sourceUri, DatasetSpec spec,
