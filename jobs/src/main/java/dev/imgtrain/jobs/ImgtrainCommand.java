@@ -2,6 +2,8 @@ package dev.imgtrain.jobs;
 
 import dev.imgtrain.config.ConfigException;
 import dev.imgtrain.datasets.InvalidArchiveException;
+import dev.imgtrain.fetch.FetchException;
+import dev.imgtrain.store.StorageException;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -13,7 +15,7 @@ import java.io.PrintWriter;
         description = "Trains dense networks on image datasets as a Spark batch pipeline "
                 + "(ingest -> preprocess -> train -> evaluate).",
         subcommands = {IngestCommand.class, PreprocessCommand.class, TrainCommand.class, EvaluateCommand.class,
-                RunCommand.class, CommandLine.HelpCommand.class})
+                RunCommand.class, RunsCommand.class, DatasetsCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class ImgtrainCommand implements Runnable {
     /** Exit code of a run that failed on bad input, bad data or a failed job. */
     public static final int FAILED = 1;
@@ -50,15 +52,17 @@ public final class ImgtrainCommand implements Runnable {
     /** One clear line on stderr for an expected failure; the stack trace only with IMGTRAIN_DEBUG=1. */
     private static int handle(Exception e, CommandLine cl, CommandLine.ParseResult parsed) {
         PrintWriter err = cl.getErr();
-        String command = cl.getCommandName();
+        String command = cl.getCommandSpec().qualifiedName();
         if (e instanceof ConfigException) {
-            err.println("imgtrain " + command + ": configuration error: " + e.getMessage());
+            err.println(command + ": configuration error: " + e.getMessage());
             return USAGE;
         }
         if (e instanceof InvalidArchiveException) {
-            err.println("imgtrain " + command + ": invalid input: " + e.getMessage());
+            err.println(command + ": invalid input: " + e.getMessage());
+        } else if (e instanceof FetchException || e instanceof StorageException) {
+            err.println(command + ": failed: " + e.getMessage());
         } else {
-            err.println("imgtrain " + command + ": failed: " + describe(e));
+            err.println(command + ": failed: " + describe(e));
         }
         if ("1".equals(System.getenv("IMGTRAIN_DEBUG"))) {
             e.printStackTrace(err);

@@ -2,6 +2,7 @@ package dev.imgtrain.jobs;
 
 import dev.imgtrain.config.PipelineConfig;
 import dev.imgtrain.store.BuildInfo;
+import dev.imgtrain.store.ObjectStorage;
 import dev.imgtrain.store.Warehouse;
 import org.apache.spark.sql.SparkSession;
 import org.nd4j.linalg.factory.Nd4j;
@@ -17,13 +18,35 @@ final class Stage {
 
     /** The session spark-submit (or bin/imgtrain, or a test) configured; the master is never set here. */
     static SparkSession session(String command, PipelineConfig config) {
+        boolean readsArchives = command.equals("ingest") || command.equals("run");
+        return readsArchives ? session(command, config, config.warehouse(), config.sourceOrDefault())
+                : session(command, config, config.warehouse());
+    }
+
+    /** The session, with S3A configured and checked when any of {@code uris} is on s3a://. */
+    static SparkSession session(String command, PipelineConfig config, String... uris) {
         LOG.info("imgtrain {} {}", command, BuildInfo.versions());
         LOG.info("effective configuration: {}", config.rendered().replaceAll("\\s*\n\\s*", " "));
         SparkSession spark = SparkSession.builder().appName("imgtrain " + command).getOrCreate();
-        LOG.info("Spark {} master {} (default parallelism {}), ND4J backend {}", spark.version(),
-                spark.sparkContext().master(), spark.sparkContext().defaultParallelism(),
-                Nd4j.getBackend().getClass().getSimpleName());
+        LOG.info("Spark {} master {} (default parallelism {})", spark.version(), spark.sparkContext().master(),
+                spark.sparkContext().defaultParallelism());
+        LOG.info("ND4J: {}", nd4jDevices());
+        ObjectStorage.configure(spark, config.storage(), uris);
         return spark;
+    }
+
+    /** The ND4J backend and the devices it found (GPUs with the CUDA build), for the start-up log. */
+    static String nd4jDevices() {
+        java.util.Properties env = Nd4j.getExecutioner().getEnvironmentInformation();
+        StringBuilder s = new StringBuilder(Nd4j.getBackend().getClass().getSimpleName())
+                .append(", ").append(Nd4j.getAffinityManager().getNumberOfDevices()).append(" device(s)");
+        for (String key : new String[]{"blas.vendor", "omp.threads", "cores", "cuda.devicesInformation"}) {
+            Object v = env.get(key);
+            if (v != null) {
+                s.append(", ").append(key).append(' ').append(v);
+            }
+        }
+        return s.toString();
     }
 
     static Warehouse warehouse(SparkSession spark, PipelineConfig config) {

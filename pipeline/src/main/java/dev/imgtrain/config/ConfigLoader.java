@@ -122,6 +122,11 @@ public final class ConfigLoader {
                 unknown.add(prefix + key);
             }
         }
+        if (unknown.stream().anyMatch(k -> k.matches("(?i).*(secret|access[-.]?key|password|token|credential).*"))) {
+            throw new ConfigException("unknown configuration key" + (unknown.size() > 1 ? "s " : " ") + unknown
+                    + ": credentials are never configuration; S3A reads them from AWS_ACCESS_KEY_ID / "
+                    + "AWS_SECRET_ACCESS_KEY, fs.s3a.access.key / fs.s3a.secret.key or its provider chain");
+        }
         if (!unknown.isEmpty()) {
             List<String> known = new ArrayList<>(new TreeSet<>(prefixed(reference.entrySet(), prefix)));
             throw new ConfigException("unknown configuration key" + (unknown.size() > 1 ? "s " : " ") + unknown

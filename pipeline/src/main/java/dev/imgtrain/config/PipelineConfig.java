@@ -10,7 +10,8 @@ import dev.imgtrain.model.NetworkSpec;
  * @param rendered the effective configuration (defaults, file, settings, flags, preset) as formatted JSON
  */
 public record PipelineConfig(String dataset, String format, String source, String warehouse, int preprocessPartitions,
-                             TrainConfig train, EvaluateConfig evaluate, NetworkSpec model, String rendered) {
+                             TrainConfig train, EvaluateConfig evaluate, StorageConfig storage, NetworkSpec model,
+                             String rendered) {
 
     static PipelineConfig from(Config c, Config model, String preset) {
         String format = Checks.oneOf(c, "format", "", "folder");
@@ -24,7 +25,7 @@ public record PipelineConfig(String dataset, String format, String source, Strin
         EvaluateConfig evaluate = new EvaluateConfig(Checks.runIdOrEmpty(c, "evaluate.run"),
                 Checks.intIn(c, "evaluate.batch-size", 1, 1 << 20));
         Config effective = c.withValue("model", model.root());
-        return new PipelineConfig(dataset, format, source, warehouse, partitions, train, evaluate, spec,
+        return new PipelineConfig(dataset, format, source, warehouse, partitions, train, evaluate, StorageConfig.from(c), spec,
                 ConfigLoader.render(effective));
     }
 
@@ -40,7 +41,7 @@ public record PipelineConfig(String dataset, String format, String source, Strin
      */
     public record TrainConfig(String preset, int epochs, int workers, long seed, String runId, int batchSizePerWorker,
                               int averagingFrequency, int prefetch, double validationFraction, int maxExamples,
-                              boolean checkpoints) {
+                              boolean checkpoints, boolean collectStats, String rddApproach) {
         static TrainConfig from(Config c, String preset, int presetBatchSize) {
             int batch = Checks.intIn(c, "train.batch-size", 0, 1 << 16);
             int workers = Checks.intIn(c, "train.workers", 1, 10_000);
@@ -58,7 +59,28 @@ public record PipelineConfig(String dataset, String format, String source, Strin
                     Checks.intIn(c, "train.prefetch", 0, 1_000),
                     fraction,
                     Checks.intIn(c, "train.max-examples", 0, Integer.MAX_VALUE),
-                    c.getBoolean("train.checkpoints"));
+                    c.getBoolean("train.checkpoints"),
+                    c.getBoolean("train.collect-stats"),
+                    Checks.oneOf(c, "train.rdd-approach", "auto", "export", "direct"));
+        }
+    }
+
+    /**
+     * S3A settings ({@code storage.s3a.*}). Empty strings leave S3A's own value (or a {@code spark.hadoop.fs.s3a.*}
+     * property) in force. There are deliberately no credential keys: credentials come from S3A's provider chain.
+     */
+    public record StorageConfig(String endpoint, String region, String pathStyleAccess, String committer,
+                                boolean preflight) {
+        static StorageConfig from(Config c) {
+            String endpoint = c.getString("storage.s3a.endpoint").trim();
+            if (!endpoint.isEmpty() && !endpoint.matches("(?i)https?://[^/\\s]+/?")) {
+                throw new ConfigException("storage.s3a.endpoint = " + endpoint
+                        + ": expected an http:// or https:// URL with no path, e.g. http://127.0.0.1:9000");
+            }
+            return new StorageConfig(endpoint, c.getString("storage.s3a.region").trim(),
+                    Checks.oneOf(c, "storage.s3a.path-style-access", "", "true", "false"),
+                    Checks.oneOf(c, "storage.s3a.committer", "magic", "directory", "partitioned", "file"),
+                    c.getBoolean("storage.s3a.preflight"));
         }
     }
 

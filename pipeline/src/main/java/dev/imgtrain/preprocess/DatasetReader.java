@@ -19,9 +19,9 @@ public final class DatasetReader {
     /** The manifest, after checking that preprocess has committed the features table too. */
     public static DatasetManifest featuresManifest(Warehouse warehouse, String dataset) {
         DatasetManifest manifest = manifest(warehouse, dataset);
-        if (!warehouse.exists(warehouse.featuresDir(dataset))) {
+        if (!warehouse.committed(warehouse.featuresDir(dataset))) {
             throw new IllegalStateException("dataset '" + dataset + "' has no features table in " + warehouse.root()
-                    + ": run `imgtrain preprocess --dataset " + dataset + "` first");
+                    + " (no " + warehouse.featuresDir(dataset) + "/_SUCCESS): run `imgtrain preprocess --dataset " + dataset + "` first");
         }
         return manifest;
     }

@@ -38,6 +38,9 @@ public final class Warehouse {
             .enable(SerializationFeature.INDENT_OUTPUT)
             .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS);
 
+    /** The marker a committed directory (a Spark table, a run) holds, written last. */
+    public static final String SUCCESS = "_SUCCESS";
+
     private final Path root;
     private final FileSystem fs;
 
@@ -104,22 +107,44 @@ public final class Warehouse {
         }
     }
 
-    /** Moves a finished directory into place, replacing what was there only once the new one is complete. */
+    /**
+     * Moves a finished directory into place, replacing what was there only once the new one is complete. Its
+     * {@code _SUCCESS} marker (Spark's) is taken out first and written again last: on an object store a directory
+     * rename is a copy of each object in no set order, and readers take the marker to mean "complete".
+     */
     public void commitDirectory(Path finished, Path target) {
         try {
             fs.mkdirs(target.getParent());
+            Path marker = new Path(finished, SUCCESS);
+            byte[] markerContent = null; // an S3A committer's _SUCCESS is a JSON summary worth keeping
+            if (fs.exists(marker)) {
+                try (InputStream in = fs.open(marker)) {
+                    markerContent = in.readAllBytes();
+                }
+                fs.delete(marker, false);
+            }
             Path previous = null;
             if (fs.exists(target)) {
                 previous = new Path(target.getParent(), "_" + target.getName() + ".replaced-" + UUID.randomUUID());
                 rename(target, previous);
             }
             rename(finished, target);
+            if (markerContent != null) {
+                try (FSDataOutputStream out = fs.create(new Path(target, SUCCESS), true)) {
+                    out.write(markerContent);
+                }
+            }
             if (previous != null) {
                 fs.delete(previous, true);
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot commit " + target + ": " + e.getMessage(), e);
         }
+    }
+
+    /** Whether {@code dir} holds a {@code _SUCCESS} marker: the sign that it was committed whole. */
+    public boolean committed(Path dir) {
+        return exists(new Path(dir, SUCCESS));
     }
 
     /** Writes a whole file at once: to a scratch name beside it, then renamed over it. */
@@ -168,7 +193,7 @@ public final class Warehouse {
                 return runs;
             }
             for (FileStatus status : fs.listStatus(runsDir())) {
-                if (status.isDirectory() && fs.exists(new Path(status.getPath(), "_SUCCESS"))) {
+                if (status.isDirectory() && committed(status.getPath())) {
                     runs.add(status.getPath().getName());
                 }
             }

@@ -25,7 +25,10 @@ public final class MiniBatches {
     /** Mini-batches of a features frame, spread over {@code partitions} partitions. */
     public static JavaRDD<DataSet> rdd(Dataset<Row> rows, int batchSize, int partitions) {
         return rows.select(FEATURES, LABELS).repartition(partitions).javaRDD()
-                .mapPartitions(it -> batches(it, batchSize));
+                .mapPartitions(it -> {
+                    TrainingStats.useSystemClockUnlessSet(); // this executor will train: see TrainingStats
+                    return batches(it, batchSize);
+                });
     }
 
     /** Groups rows of (features, label_onehot) into DataSets, in order; the last one may be smaller. */

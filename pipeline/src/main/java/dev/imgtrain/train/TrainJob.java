@@ -13,6 +13,8 @@ import dev.imgtrain.store.Warehouse;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.deeplearning4j.spark.api.RDDTrainingApproach;
+import org.deeplearning4j.spark.impl.paramavg.util.ExportSupport;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -90,8 +92,12 @@ public final class TrainJob {
                 .saveUpdater(true)
                 .rngSeed(tc.seed())
                 .exportDirectory(exportDir.toString())
+                .rddTrainingApproach(approach(tc, jsc, warehouse))
                 .build();
         SparkDl4jMultiLayer sparkNet = new SparkDl4jMultiLayer(jsc, network, master);
+        TrainingStats.useSystemClockUnlessSet();
+        sparkNet.setCollectTrainingStats(tc.collectStats());
+        List<Map<String, Object>> stats = new ArrayList<>();
         LOG.info("train {}: {} on {} ({} examples, {} features, {} classes), {} epochs, {} workers, batch {} per worker, "
                         + "averaging every {}", runId, tc.preset(), config.dataset(), trainExamples, manifest.features(),
                 manifest.numClasses(), tc.epochs(), tc.workers(), tc.batchSizePerWorker(), tc.averagingFrequency());
@@ -102,8 +108,23 @@ public final class TrainJob {
             for (int epoch = 1; epoch <= tc.epochs(); epoch++) {
                 jsc.setJobDescription("train " + runId + ": epoch " + epoch + "/" + tc.epochs());
                 long start = System.nanoTime();
+                long startMillis = System.currentTimeMillis();
                 sparkNet.fit(batches);
                 double seconds = (System.nanoTime() - start) / 1e9;
+                if (tc.collectStats()) {
+                    Map<String, Object> epochStats = new LinkedHashMap<>();
+                    epochStats.put("epoch", epoch);
+                    epochStats.putAll(TrainingStats.summarise(sparkNet.getSparkTrainingStats(), startMillis));
+                    stats.add(epochStats);
+                    Map<String, Object> file = new LinkedHashMap<>();
+                    file.put("run_id", runId);
+                    file.put("workers", tc.workers());
+                    file.put("batch_size_per_worker", tc.batchSizePerWorker());
+                    file.put("averaging_frequency", tc.averagingFrequency());
+                    file.put("total", TrainingStats.summarise(sparkNet.getSparkTrainingStats(), 0));
+                    file.put("epochs", stats);
+                    warehouse.writeJson(new Path(runDir, "training-stats.json"), file);
+                }
                 jsc.setJobDescription("train " + runId + ": validate epoch " + epoch + "/" + tc.epochs());
                 EvaluationResult val = DistributedEvaluator.evaluate(splits.validation(), sparkNet.getNetwork(),
                         manifest.classes(), config.evaluate().batchSize());
@@ -129,6 +150,39 @@ public final class TrainJob {
         } finally {
             master.deleteTempFiles(jsc);
         }
+    }
+
+    /**
+     * DL4J's way of feeding workers. Export (the default: mini-batches written once under the warehouse's _tmp/,
+     * then read by the workers each split) is what DL4J recommends, but DL4J refuses it whenever the master is not
+     * local and Hadoop's <em>default</em> file system is file:, whatever the export directory. So with a non-local
+     * master: an hdfs:/s3a: warehouse becomes the default file system (our paths are all absolute); a file:
+     * warehouse (only meaningful when every node sees the same path, e.g. the one-machine cluster of
+     * deploy/local/cluster.sh) trains Direct, from the persisted mini-batch RDD.
+     */
+    static RDDTrainingApproach approach(PipelineConfig.TrainConfig tc, JavaSparkContext jsc, Warehouse warehouse) {
+        String configured = tc.rddApproach();
+        if (configured.equals("direct")) {
+            return RDDTrainingApproach.Direct;
+        }
+        String master = jsc.master();
+        boolean local = master.matches("^local(\\[(\\d+|\\*)])?$");
+        boolean fileWarehouse = "file".equals(warehouse.fs().getUri().getScheme());
+        if (!local && !ExportSupport.exportSupported(jsc)) {
+            if (!fileWarehouse) {
+                LOG.info("train: Hadoop's default file system is file:, so DL4J would refuse to export mini-batches "
+                        + "on master {}; using the warehouse's, {}, as the default", master, warehouse.fs().getUri());
+                jsc.hadoopConfiguration().set("fs.defaultFS", warehouse.fs().getUri().toString());
+            } else if (configured.equals("export")) {
+                throw new IllegalStateException("train.rdd-approach = export needs a non-file: warehouse (or "
+                        + "fs.defaultFS) with master " + master + "; use auto or direct");
+            } else {
+                LOG.warn("train: file: warehouse with master {}: training Direct (DL4J exports only to a shared file "
+                        + "system); a file: warehouse works on a cluster only when every node sees the same path", master);
+                return RDDTrainingApproach.Direct;
+            }
+        }
+        return RDDTrainingApproach.Export;
     }
 
     private static String fmt(double v) {

@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -54,6 +55,32 @@ class ConfigLoaderTest {
                 .withSetting("warehouse=s3a://bucket/some/prefix").load();
         assertEquals(7, c.train().epochs());
         assertEquals("s3a://bucket/some/prefix", c.warehouse());
+    }
+
+    @Test
+    void s3aSettingsBecomeHadoopPropertiesAndCredentialsAreNoKeys(@TempDir Path dir) throws Exception {
+        PipelineConfig defaults = new ConfigLoader().load();
+        assertEquals(java.util.Map.of("fs.s3a.committer.name", "magic", "fs.s3a.committer.magic.enabled", "true",
+                        "mapreduce.outputcommitter.factory.scheme.s3a", "org.apache.hadoop.fs.s3a.commit.S3ACommitterFactory"),
+                dev.imgtrain.store.ObjectStorage.hadoopSettings(defaults.storage()),
+                "unset keys leave S3A's own values (and spark.hadoop.fs.s3a.*) in force");
+
+        File local = Path.of(System.getProperty("user.dir"), "..", "conf", "s3-local.conf").toFile();
+        PipelineConfig c = new ConfigLoader().withFile(local).withSetting("storage.s3a.endpoint=http://127.0.0.1:9123").load();
+        var hadoop = dev.imgtrain.store.ObjectStorage.hadoopSettings(c.storage());
+        assertEquals("http://127.0.0.1:9123", hadoop.get("fs.s3a.endpoint"));
+        assertEquals("false", hadoop.get("fs.s3a.connection.ssl.enabled"));
+        assertEquals("true", hadoop.get("fs.s3a.path.style.access"));
+        assertEquals("us-east-1", hadoop.get("fs.s3a.endpoint.region"));
+
+        ConfigException path = assertThrows(ConfigException.class,
+                () -> new ConfigLoader().withSetting("storage.s3a.endpoint=127.0.0.1:9000/x").load());
+        assertTrue(path.getMessage().startsWith("storage.s3a.endpoint = 127.0.0.1:9000/x: expected an http:// or https:// URL"),
+                path.getMessage());
+        ConfigException secret = assertThrows(ConfigException.class,
+                () -> new ConfigLoader().withSetting("storage.s3a.secret-key=abc").load());
+        assertTrue(secret.getMessage().contains("storage.s3a.secret-key]: credentials are never configuration"), secret.getMessage());
+        assertFalse(secret.getMessage().contains("abc"), "a refused value that may be a secret is not echoed: " + secret.getMessage());
     }
 
     @Test

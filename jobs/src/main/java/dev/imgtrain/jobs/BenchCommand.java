@@ -1,0 +1,247 @@
+package dev.imgtrain.jobs;
+
+import dev.imgtrain.bench.Benchmarks;
+import dev.imgtrain.config.PipelineConfig;
+import dev.imgtrain.ingest.IngestJob;
+import dev.imgtrain.preprocess.PreprocessJob;
+import dev.imgtrain.train.TrainJob;
+import dev.imgtrain.train.TrainResult;
+import dev.imgtrain.preprocess.DatasetReader;
+import dev.imgtrain.store.Warehouse;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.storage.StorageLevel;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.io.File;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.size;
+import static org.apache.spark.sql.functions.sum;
+
+/**
+ * {@code imgtrain bench}: the pipeline against the machine's limits, side by side in one Spark application (issue 6):
+ * ND4J's matrix-product rate and the FLOP floor of an epoch, plain DL4J's epoch, imgtrain's Spark epoch, and ingest
+ * against gunzip-and-read. {@code bench storage} compares Parquet I/O between warehouses.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = {"Measures, side by side in one run (medians of --repeats): ND4J's float32 matrix-product rate "
+                + "and the FLOP floor of one epoch of the preset; one epoch of plain single-process DL4J on the same "
+                + "data in memory; one epoch of imgtrain's Spark parameter averaging; ingest of the MNIST (and "
+                + "CIFAR-10) archives against gunzipping and reading the same bytes. Prints a table, writes --out.",
+                "Not measured yet: time to 98 % and MLlib's accuracy at equal time (keys written as null)."},
+        subcommands = {BenchCommand.Storage.class})
+final class BenchCommand implements Callable<Integer>, ConfiguredCommand {
+    @Mixin
+    CommonOptions common = new CommonOptions();
+    @Mixin
+    TrainOptions train = new TrainOptions();
+
+    @Option(names = "--cifar-source", paramLabel = "DIR_OR_FILE", description = "The CIFAR-10 archive (or its directory) for the ingest comparison.")
+    java.nio.file.Path cifarSource;
+
+    @Option(names = "--out", paramLabel = "FILE", defaultValue = "bench.json", description = "JSON figures (default ${DEFAULT-VALUE}).")
+    File out;
+
+    @Option(names = "--repeats", defaultValue = "3", description = "Repeats of each measurement; medians are reported (default ${DEFAULT-VALUE}).")
+    int repeats;
+
+    @Override
+    public PipelineConfig config() {
+        return loader().load();
+    }
+
+    /** The command's configuration sources; checkpoints are off (they are not what is measured). */
+    private dev.imgtrain.config.ConfigLoader loader() {
+        return train.apply(common.loader()).withSetting("train.checkpoints=false");
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        PipelineConfig base = config();
+        if (!base.dataset().equals("mnist") || !base.format().isEmpty()) {
+            throw new dev.imgtrain.config.ConfigException("bench runs on MNIST's archives: --dataset mnist (--source MNIST_DIR)");
+        }
+        SparkSession spark = Stage.session("bench", base);
+        Warehouse warehouse = Stage.warehouse(spark, base);
+        java.nio.file.Path source = java.nio.file.Path.of(base.sourceOrDefault());
+        int cores = Runtime.getRuntime().availableProcessors();
+        Map<String, List<Double>> raw = new LinkedHashMap<>();
+        for (int r = 0; r < repeats; r++) {
+            long t = System.nanoTime();
+            IngestJob.run(spark, "mnist", "", source.toString(), warehouse);
+            add(raw, "ingest_mnist_seconds", (System.nanoTime() - t) / 1e9);
+            add(raw, "gunzip_mnist_seconds", Benchmarks.gunzipSeconds(
+                    dev.imgtrain.fetch.DatasetDownload.MNIST.files().stream().map(f -> source.resolve(f.name())).toList()));
+            if (cifarSource != null) {
+                t = System.nanoTime();
+                IngestJob.run(spark, "cifar10", "", cifarSource.toString(), warehouse);
+                add(raw, "ingest_cifar10_seconds", (System.nanoTime() - t) / 1e9);
+                add(raw, "gunzip_cifar10_seconds", Benchmarks.gunzipTarSeconds(Benchmarks.cifarArchive(cifarSource)));
+            }
+        }
+        PreprocessJob.run(spark, "mnist", warehouse, base.preprocessPartitions());
+        String features = warehouse.featuresDir("mnist").toString();
+        List<org.nd4j.linalg.dataset.DataSet> batches = Benchmarks.trainBatches(spark, features,
+                base.model().batchSize(), base.train().maxExamples());
+        long examples = batches.stream().mapToLong(b -> b.numExamples()).sum();
+        double flopsPerEpoch = 3.0 * 2.0 * Benchmarks.macsPerExample(base.model(), 784, 10) * examples;
+        for (int r = 0; r < repeats; r++) {
+            double gflops = Benchmarks.matmulGflops(2048, 5);
+            add(raw, "matmul_gflops", gflops);
+            add(raw, "floor_epoch_seconds", flopsPerEpoch / (gflops * 1e9));
+            double[] plain = Benchmarks.plainEpochs(base.model(), 784, 10, base.train().seed(), batches, 2, cores);
+            add(raw, "local_epoch_seconds", plain[1]);
+            PipelineConfig run = loader().withFlag("train.epochs", 2)
+                    .withFlag("train.run-id", "bench-" + System.currentTimeMillis()).load();
+            TrainResult result = TrainJob.run(spark, run, warehouse);
+            add(raw, "spark_epoch_seconds", result.epochs().get(1).epochSeconds());
+        }
+        Map<String, Object> report = new LinkedHashMap<>();
+        double spark_ = median(raw.get("spark_epoch_seconds"));
+        double local = median(raw.get("local_epoch_seconds"));
+        report.put("spark_vs_local_epoch_ratio", spark_ / local);
+        report.put("local_epoch_vs_floor_ratio", local / median(raw.get("floor_epoch_seconds")));
+        report.put("time_to_98_vs_local_ratio", null);
+        report.put("mllib_accuracy_at_equal_time", null);
+        report.put("ingest_vs_gunzip_ratio_mnist", median(raw.get("ingest_mnist_seconds")) / median(raw.get("gunzip_mnist_seconds")));
+        report.put("ingest_vs_gunzip_ratio_cifar10", cifarSource == null ? null
+                : median(raw.get("ingest_cifar10_seconds")) / median(raw.get("gunzip_cifar10_seconds")));
+        Map<String, Object> medians = new LinkedHashMap<>();
+        raw.forEach((k, v) -> medians.put(k, median(v)));
+        report.put("medians", medians);
+        report.put("raw", raw);
+        Map<String, Object> machine = new LinkedHashMap<>();
+        machine.put("cores", cores);
+        machine.put("jvm", System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
+        machine.put("nd4j", Stage.nd4jDevices());
+        machine.put("spark_master", spark.sparkContext().master());
+        report.put("machine", machine);
+        report.put("preset", base.train().preset());
+        report.put("workers", base.train().workers());
+        report.put("train_examples", examples);
+        report.put("repeats", repeats);
+        Warehouse.JSON.writeValue(out, report);
+        System.out.printf("%-34s %10s%n", "measurement (median of " + repeats + ")", "value");
+        medians.forEach((k, v) -> System.out.printf("%-34s %10.3f%n", k, (Double) v));
+        for (String k : List.of("spark_vs_local_epoch_ratio", "local_epoch_vs_floor_ratio", "ingest_vs_gunzip_ratio_mnist",
+                "ingest_vs_gunzip_ratio_cifar10")) {
+            Object v = report.get(k);
+            System.out.printf("%-34s %10s%n", k, v == null ? "-" : String.format("%.3f", (Double) v));
+        }
+        System.out.println("figures in " + out);
+        return 0;
+    }
+
+    private static void add(Map<String, List<Double>> raw, String key, double value) {
+        raw.computeIfAbsent(key, k -> new ArrayList<>()).add(value);
+    }
+
+    private static double median(List<Double> xs) {
+        return Storage.median(xs.stream().mapToDouble(Double::doubleValue).toArray());
+    }
+
+    @Command(name = "storage", mixinStandardHelpOptions = true,
+            description = {"Writes the dataset's features table (read once from --warehouse and cached) as Parquet to "
+                    + "each --target, then reads it back in full, --repeats times, alternating targets; prints "
+                    + "medians and the ratio of each target to the first."})
+    static final class Storage implements Callable<Integer>, ConfiguredCommand {
+        @Mixin
+        CommonOptions common = new CommonOptions();
+
+        @Option(names = "--target", required = true, paramLabel = "URI",
+                description = "A directory to write to (repeatable); it is overwritten. The first is the baseline.")
+        List<String> targets;
+
+        @Option(names = "--repeats", defaultValue = "3", description = "Rounds (default ${DEFAULT-VALUE}).")
+        int repeats;
+
+        @Option(names = "--out", paramLabel = "FILE", description = "Also write the figures as JSON.")
+        File out;
+
+        @Override
+        public PipelineConfig config() {
+            return common.loader().load();
+        }
+
+        @Override
+        public Integer call() throws Exception {
+            PipelineConfig config = config();
+            List<String> uris = new ArrayList<>(targets);
+            uris.add(config.warehouse());
+            SparkSession spark = Stage.session("bench", config, uris.toArray(String[]::new));
+            Warehouse warehouse = Stage.warehouse(spark, config);
+            DatasetReader.featuresManifest(warehouse, config.dataset());
+            Dataset<Row> features = spark.read().parquet(warehouse.featuresDir(config.dataset()).toString())
+                    .persist(StorageLevel.MEMORY_ONLY());
+            long rows = features.count();
+            long values = features.agg(sum(size(col("features")))).first().getLong(0);
+            Map<String, double[][]> seconds = new LinkedHashMap<>(); // target -> [write[], read[]]
+            for (String t : targets) {
+                seconds.put(t, new double[][]{new double[repeats], new double[repeats]});
+            }
+            for (int r = 0; r < repeats; r++) {
+                for (String t : targets) {
+                    String dir = new Path(Warehouse.qualify(t), "features-bench").toString();
+                    long start = System.nanoTime();
+                    features.write().mode("overwrite").parquet(dir);
+                    seconds.get(t)[0][r] = (System.nanoTime() - start) / 1e9;
+                    start = System.nanoTime();
+                    long read = spark.read().parquet(dir).agg(sum(size(col("features")))).first().getLong(0);
+                    seconds.get(t)[1][r] = (System.nanoTime() - start) / 1e9;
+                    if (read != values) {
+                        throw new IllegalStateException(dir + ": read back " + read + " feature values, wrote " + values);
+                    }
+                }
+            }
+            features.unpersist();
+            Map<String, Object> report = new LinkedHashMap<>();
+            report.put("dataset", config.dataset());
+            report.put("rows", rows);
+            report.put("feature_values", values);
+            report.put("repeats", repeats);
+            report.put("spark_master", spark.sparkContext().master());
+            List<Map<String, Object>> results = new ArrayList<>();
+            double[] base = null;
+            System.out.printf("%-44s %12s %12s %10s %10s%n", "target (" + rows + " rows)", "write s", "read s", "write ÷1st", "read ÷1st");
+            for (String t : targets) {
+                double w = median(seconds.get(t)[0]);
+                double rd = median(seconds.get(t)[1]);
+                if (base == null) {
+                    base = new double[]{w, rd};
+                }
+                System.out.printf("%-44s %12.2f %12.2f %10.2f %10.2f%n", t, w, rd, w / base[0], rd / base[1]);
+                Map<String, Object> m = new LinkedHashMap<>();
+                m.put("target", t);
+                m.put("write_seconds", seconds.get(t)[0]);
+                m.put("read_seconds", seconds.get(t)[1]);
+                m.put("write_median_seconds", w);
+                m.put("read_median_seconds", rd);
+                m.put("write_vs_first_ratio", w / base[0]);
+                m.put("read_vs_first_ratio", rd / base[1]);
+                results.add(m);
+            }
+            report.put("results", results);
+            if (out != null) {
+                Warehouse.JSON.writeValue(out, report);
+            }
+            return 0;
+        }
+
+        static double median(double[] xs) {
+            double[] s = xs.clone();
+            Arrays.sort(s);
+            return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+        }
+    }
+}

@@ -1,0 +1,51 @@
+package dev.imgtrain.jobs;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.imgtrain.store.Warehouse;
+import dev.imgtrain.testing.LocalSpark;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * {@code imgtrain bench} on a small slice of real MNIST and the real CIFAR-10 archive: every figure is measured and
+ * consistent with the others. No timing is asserted (timings are the benchmark's output, not a test's).
+ */
+class BenchIT {
+    @Test
+    void benchMeasuresEveryFigureAndWritesItsJson(@TempDir Path tmp) throws Exception {
+        SparkSession spark = LocalSpark.start("bench");
+        Path out = tmp.resolve("bench.json");
+        try {
+            String[] result = CliParsingTest.execute("bench", "--source", LocalSpark.mnistDir().toString(),
+                    "--cifar-source", LocalSpark.cifar10Dir().toString(), "--warehouse", tmp.resolve("wh").toString(),
+                    "--repeats", "1", "--set", "train.max-examples=3000", "--out", out.toString());
+            assertEquals("0", result[0], result[1]);
+        } finally {
+            spark.stop();
+        }
+        JsonNode b = Warehouse.JSON.readTree(out.toFile());
+        for (String key : List.of("spark_vs_local_epoch_ratio", "local_epoch_vs_floor_ratio",
+                "ingest_vs_gunzip_ratio_mnist", "ingest_vs_gunzip_ratio_cifar10")) {
+            assertTrue(b.get(key).asDouble() > 0, key + " in " + b);
+        }
+        JsonNode m = b.get("medians");
+        assertEquals(m.get("spark_epoch_seconds").asDouble() / m.get("local_epoch_seconds").asDouble(),
+                b.get("spark_vs_local_epoch_ratio").asDouble(), 1e-9);
+        assertEquals(m.get("ingest_cifar10_seconds").asDouble() / m.get("gunzip_cifar10_seconds").asDouble(),
+                b.get("ingest_vs_gunzip_ratio_cifar10").asDouble(), 1e-9);
+        assertTrue(m.get("matmul_gflops").asDouble() > 0.1, m.toString());
+        // The FLOP floor follows from the preset: 3 x 2 x (784*512 + 512*10) MACs x 3,000 examples at the measured rate.
+        double flops = 3.0 * 2 * (784 * 512 + 512 * 10) * 3000;
+        assertEquals(flops / (m.get("matmul_gflops").asDouble() * 1e9), m.get("floor_epoch_seconds").asDouble(), 1e-9);
+        assertEquals(3000, b.get("train_examples").asLong());
+        assertTrue(b.get("time_to_98_vs_local_ratio").isNull(), "not measured yet, and says so");
+        assertTrue(b.at("/machine/cores").asInt() >= 1);
+    }
+}

@@ -1,0 +1,80 @@
+package dev.imgtrain.jobs;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.imgtrain.store.Warehouse;
+import dev.imgtrain.testing.LocalSpark;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A real Spark standalone cluster on 127.0.0.1 (deploy/local/cluster.sh: master and two 1-core workers, each its own
+ * JVM, executors in JVMs of their own) and Spark's own SparkSubmit (deploy/local/submit.sh) with the shaded jar: the
+ * whole pipeline on real MNIST, parameters serialized, broadcast and averaged across executor JVMs.
+ */
+class ClusterIT {
+    private static String script(List<String> command, Map<String, String> env, long timeoutSeconds) throws Exception {
+        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+        pb.environment().putAll(env);
+        Process p = pb.start();
+        byte[] out = p.getInputStream().readAllBytes();
+        assertTrue(p.waitFor(timeoutSeconds, TimeUnit.SECONDS), "timed out: " + command);
+        String text = new String(out, StandardCharsets.UTF_8);
+        assertEquals(0, p.exitValue(), command + " failed:\n" + text);
+        return text;
+    }
+
+    @Test
+    void sparkSubmitRunOnAStandaloneClusterTrainsOnBothExecutors(@TempDir Path tmp) throws Exception {
+        Path root = S3Server.ROOT;
+        Map<String, String> env = Map.of(
+                "IMGTRAIN_CLUSTER_DIR", root.resolve("jobs/target/cluster").toString(),
+                "IMGTRAIN_CLUSTER_PORT", Integer.toString(dev.imgtrain.testing.Loopback.freePort()),
+                "IMGTRAIN_CLUSTER_UI_PORT", Integer.toString(dev.imgtrain.testing.Loopback.freePort()),
+                "IMGTRAIN_CLUSTER_WORKERS", "2", "IMGTRAIN_WORKER_CORES", "1", "IMGTRAIN_WORKER_MEMORY", "3g");
+        String cluster = root.resolve("deploy/local/cluster.sh").toString();
+        try {
+            String started = script(List.of(cluster, "start"), env, 300);
+            assertTrue(started.contains("2 workers x 1 core(s)"), started);
+
+            Path warehouse = tmp.resolve("wh");
+            List<String> submit = new ArrayList<>(List.of(root.resolve("deploy/local/submit.sh").toString(), "run",
+                    "--source", LocalSpark.mnistDir().toString(), "--warehouse", warehouse.toString(),
+                    "--epochs", "2", "--workers", "2", "--run-id", "cluster"));
+            String output = script(submit, env, 1500);
+            assertTrue(output.contains("run cluster: test accuracy"), output);
+
+            Path run = warehouse.resolve("runs/cluster");
+            assertTrue(Files.exists(run.resolve("_SUCCESS")));
+            JsonNode params = Warehouse.JSON.readTree(run.resolve("params.json").toFile());
+            assertTrue(params.get("spark_master").asText().startsWith("spark://127.0.0.1:"), params.toString());
+            JsonNode evaluation = Warehouse.JSON.readTree(run.resolve("evaluation.json").toFile());
+            double accuracy = evaluation.get("accuracy").asDouble();
+            System.out.printf("ClusterIT: test accuracy %.4f after 2 epochs on %s%n", accuracy, params.get("spark_master").asText());
+            assertTrue(accuracy >= 0.97, "test accuracy after 2 epochs on the cluster: " + accuracy);
+
+            JsonNode stats = Warehouse.JSON.readTree(run.resolve("training-stats.json").toFile());
+            for (JsonNode epoch : stats.get("epochs")) {
+                int trainingJvms = 0;
+                for (JsonNode jvm : epoch.get("jvms")) {
+                    if (jvm.at("/stats/ParameterAveragingWorkerFitTimesMs/count").asInt() > 0) {
+                        trainingJvms++;
+                    }
+                }
+                assertEquals(2, trainingJvms, "both executors fitted mini-batches in epoch " + epoch.get("epoch") + ": " + epoch);
+            }
+        } finally {
+            script(List.of(cluster, "stop"), env, 120);
+        }
+    }
+}

@@ -1,0 +1,256 @@
+package dev.imgtrain.jobs;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.imgtrain.store.Warehouse;
+import dev.imgtrain.testing.LocalSpark;
+import dev.imgtrain.train.MiniBatches;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.LocatedFileStatus;
+import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.fs.RemoteIterator;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.util.ModelSerializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.evaluation.classification.Evaluation;
+import org.nd4j.linalg.dataset.DataSet;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+
+import static org.apache.spark.sql.functions.col;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * s3a:// as the warehouse, against the real S3 server (S3Proxy, its own process on loopback, checking SigV4
+ * signatures) with credentials from the AWS_* environment variables: the whole pipeline, the model read back from
+ * the bucket, bad credentials and a missing bucket through the real launcher, and a run killed mid-training.
+ */
+class ObjectStorageIT {
+    private static final String SECRET = System.getenv("AWS_SECRET_ACCESS_KEY");
+    private static final String WAREHOUSE = "s3a://imgtrain-it/wh";
+    private static S3Server s3;
+    private static SparkSession spark;
+
+    @BeforeAll
+    static void start() throws Exception {
+        assertTrue(SECRET != null && SECRET.length() > 8, "failsafe sets AWS_SECRET_ACCESS_KEY for this test");
+        s3 = S3Server.start("imgtrain-it");
+        spark = LocalSpark.start("object-storage");
+        List<String> args = new ArrayList<>(List.of("run", "--source", LocalSpark.mnistDir().toString(),
+                "--warehouse", WAREHOUSE, "--epochs", "1", "--workers", "2", "--run-id", "s3run",
+                "--set", "train.max-examples=5000"));
+        args.addAll(s3.settings());
+        String[] result = CliParsingTest.execute(args.toArray(String[]::new));
+        assertEquals("0", result[0], result[1]);
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        try {
+            if (spark != null) {
+                spark.stop();
+            }
+        } finally {
+            if (s3 != null) {
+                s3.close();
+            }
+        }
+    }
+
+    private static FileSystem bucket() throws Exception {
+        return FileSystem.newInstance(URI.create(WAREHOUSE), s3.hadoop());
+    }
+
+    private static Map<String, Long> objects(FileSystem fs, String under) throws Exception {
+        Map<String, Long> found = new TreeMap<>();
+        Path root = new Path(WAREHOUSE + "/" + under);
+        RemoteIterator<LocatedFileStatus> it = fs.listFiles(root, true);
+        while (it.hasNext()) {
+            LocatedFileStatus f = it.next();
+            found.put(f.getPath().toString().substring(root.toString().length() + 1), f.getLen());
+        }
+        return found;
+    }
+
+    @Test
+    void runWritesEveryObjectAndTheModelFromTheBucketGivesTheStoredAccuracy(@TempDir java.nio.file.Path tmp) throws Exception {
+        try (FileSystem fs = bucket()) {
+            Map<String, Long> run = objects(fs, "runs/s3run");
+            for (String name : List.of("params.json", "metrics.jsonl", "checkpoints/epoch-1.zip", "model.zip",
+                    "evaluation.json", "_SUCCESS")) {
+                assertTrue(run.containsKey(name), name + " in " + run.keySet());
+            }
+            Map<String, Long> dataset = objects(fs, "datasets/mnist");
+            assertTrue(dataset.containsKey("_dataset.json"), dataset.keySet().toString());
+            assertTrue(dataset.keySet().stream().anyMatch(k -> k.startsWith("raw/part-")), dataset.keySet().toString());
+            assertTrue(dataset.keySet().stream().anyMatch(k -> k.startsWith("features/part-")), dataset.keySet().toString());
+            // Spark's Parquet output went through S3A's magic committer: its _SUCCESS is the committer's JSON summary.
+            JsonNode success = Warehouse.JSON.readTree(fs.open(new Path(WAREHOUSE + "/datasets/mnist/features/_SUCCESS")));
+            assertEquals("magic", success.get("committer").asText(), success.toString());
+
+            java.nio.file.Path model = tmp.resolve("model.zip");
+            fs.copyToLocalFile(new Path(WAREHOUSE + "/runs/s3run/model.zip"), new Path(model.toUri()));
+            MultiLayerNetwork reloaded = ModelSerializer.restoreMultiLayerNetwork(model.toFile(), false);
+            JsonNode evaluation = Warehouse.JSON.readTree(fs.open(new Path(WAREHOUSE + "/runs/s3run/evaluation.json")));
+            List<Row> test = spark.read().parquet(WAREHOUSE + "/datasets/mnist/features")
+                    .where(col("split").equalTo("test")).select(MiniBatches.FEATURES, MiniBatches.LABELS).collectAsList();
+            assertEquals(10_000, test.size());
+            Evaluation local = new Evaluation(10);
+            Iterator<DataSet> batches = MiniBatches.batches(test.iterator(), 1000);
+            while (batches.hasNext()) {
+                DataSet batch = batches.next();
+                local.eval(batch.getLabels(), reloaded.output(batch.getFeatures(), false));
+            }
+            assertEquals(evaluation.get("accuracy").asDouble(), local.accuracy(), 0.0,
+                    "model.zip from the bucket gives exactly the stored accuracy");
+
+            for (String name : List.of("params.json", "metrics.jsonl", "evaluation.json")) {
+                String text = new String(fs.open(new Path(WAREHOUSE + "/runs/s3run/" + name)).readAllBytes(), StandardCharsets.UTF_8);
+                assertFalse(text.contains(SECRET), name + " holds the secret key");
+            }
+        }
+    }
+
+    @Test
+    void aFailedIngestLeavesTheCommittedDatasetAsItWas(@TempDir java.nio.file.Path tmp) throws Exception {
+        java.nio.file.Path bad = dev.imgtrain.testing.IdxFixtures.writeValidMnist(tmp.resolve("bad"), 30, 10);
+        byte[] labels = dev.imgtrain.testing.IdxFixtures.labels(2049, 30, 30);
+        labels[8 + 5] = 11;
+        dev.imgtrain.testing.IdxFixtures.write(bad, dev.imgtrain.testing.IdxFixtures.TRAIN_LABELS, labels);
+        try (FileSystem fs = bucket()) {
+            byte[] manifest = fs.open(new Path(WAREHOUSE + "/datasets/mnist/_dataset.json")).readAllBytes();
+            Map<String, Long> raw = objects(fs, "datasets/mnist/raw");
+            List<String> args = new ArrayList<>(List.of("ingest", "--source", bad.toString(), "--warehouse", WAREHOUSE));
+            args.addAll(s3.settings());
+            String[] result = CliParsingTest.execute(args.toArray(String[]::new));
+            assertEquals("1", result[0], result[1]);
+            assertTrue(result[1].startsWith("imgtrain ingest: invalid input: train-labels-idx1-ubyte.gz: label 11 at index 5"), result[1]);
+            assertEquals(new String(manifest, StandardCharsets.UTF_8),
+                    new String(fs.open(new Path(WAREHOUSE + "/datasets/mnist/_dataset.json")).readAllBytes(), StandardCharsets.UTF_8));
+            assertEquals(raw, objects(fs, "datasets/mnist/raw"));
+        }
+    }
+
+    @Test
+    void runsListShowsTheCommittedRunWithItsAccuracy() throws Exception {
+        List<String> args = new ArrayList<>(List.of("runs", "list", "--json", "--warehouse", WAREHOUSE));
+        args.addAll(s3.settings());
+        Launched list = Launched.run(args, Map.of());
+        assertEquals(0, list.code, list.output);
+        JsonNode runs = Warehouse.JSON.readTree(list.output.substring(list.output.indexOf('[')));
+        assertEquals("s3run", runs.get(0).get("run_id").asText());
+        try (FileSystem fs = bucket()) {
+            JsonNode evaluation = Warehouse.JSON.readTree(fs.open(new Path(WAREHOUSE + "/runs/s3run/evaluation.json")));
+            assertEquals(evaluation.get("accuracy").asDouble(), runs.get(0).get("accuracy").asDouble(), 0.0);
+        }
+    }
+
+    @Test
+    void wrongSecretKeyFailsFastSayingSoAndNeverPrintsTheSecret() throws Exception {
+        String wrong = "wrong-" + SECRET.hashCode() + "-key";
+        List<String> args = new ArrayList<>(List.of("train", "--warehouse", WAREHOUSE, "--epochs", "1"));
+        args.addAll(s3.settings());
+        Launched l = Launched.run(args, Map.of("AWS_SECRET_ACCESS_KEY", wrong));
+        assertEquals(1, l.code, l.output);
+        assertTrue(l.output.contains("imgtrain train: failed: " + WAREHOUSE + ": the S3 server rejected the credentials: "
+                + "the secret key does not match the access key id (SignatureDoesNotMatch)"), l.output);
+        assertFalse(l.output.contains(wrong), "the wrong secret is printed");
+        assertFalse(l.output.contains(SECRET), "the real secret is printed");
+        assertFalse(l.output.contains("\tat "), "no stack trace");
+    }
+
+    @Test
+    void unknownAccessKeyAndMissingBucketAreToldApart() throws Exception {
+        List<String> args = new ArrayList<>(List.of("preprocess", "--warehouse", WAREHOUSE));
+        args.addAll(s3.settings());
+        Launched badKey = Launched.run(args, Map.of("AWS_ACCESS_KEY_ID", "nobody"));
+        assertEquals(1, badKey.code, badKey.output);
+        assertTrue(badKey.output.contains("it does not know the access key id (InvalidAccessKeyId)"), badKey.output);
+
+        List<String> bucketArgs = new ArrayList<>(List.of("preprocess", "--warehouse", "s3a://no-such-bucket/wh"));
+        bucketArgs.addAll(s3.settings());
+        Launched noBucket = Launched.run(bucketArgs, Map.of());
+        assertEquals(1, noBucket.code, noBucket.output);
+        assertTrue(noBucket.output.contains("imgtrain preprocess: failed: s3a://no-such-bucket/wh: bucket 'no-such-bucket' "
+                + "does not exist at " + s3.endpoint() + " (NoSuchBucket)"), noBucket.output);
+        assertFalse(badKey.output.contains(SECRET) || noBucket.output.contains(SECRET));
+    }
+
+    @Test
+    void aRunKilledMidTrainingHasNoSuccessAndIsNotListed() throws Exception {
+        List<String> args = new ArrayList<>(List.of("train", "--warehouse", WAREHOUSE, "--epochs", "30",
+                "--run-id", "killed", "--set", "train.max-examples=5000"));
+        args.addAll(s3.settings());
+        Process p = Launched.start(args, Map.of());
+        boolean sawEpoch = false;
+        StringBuilder seen = new StringBuilder();
+        try (BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+            for (String line; (line = out.readLine()) != null; ) {
+                seen.append(line).append('\n');
+                if (line.contains("epoch 1/30")) {
+                    sawEpoch = true;
+                    break;
+                }
+            }
+            p.destroyForcibly(); // SIGKILL: no shutdown hooks, no clean-up
+            assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        }
+        assertTrue(sawEpoch, seen.toString());
+        assertNotEquals(0, p.exitValue());
+        try (FileSystem fs = bucket()) {
+            Map<String, Long> killed = objects(fs, "runs/killed");
+            assertTrue(killed.containsKey("params.json") && killed.containsKey("metrics.jsonl"), killed.keySet().toString());
+            assertFalse(killed.containsKey("_SUCCESS"), killed.keySet().toString());
+            assertFalse(killed.containsKey("model.zip"), killed.keySet().toString());
+        }
+        List<String> listArgs = new ArrayList<>(List.of("runs", "list", "--warehouse", WAREHOUSE));
+        listArgs.addAll(s3.settings());
+        Launched list = Launched.run(listArgs, Map.of());
+        assertEquals(0, list.code, list.output);
+        assertTrue(list.output.contains("s3run"), list.output);
+        assertFalse(list.output.contains("killed"), list.output);
+        List<String> showArgs = new ArrayList<>(List.of("runs", "show", "killed", "--warehouse", WAREHOUSE));
+        showArgs.addAll(s3.settings());
+        Launched show = Launched.run(showArgs, Map.of());
+        assertEquals(1, show.code, show.output);
+        assertTrue(show.output.contains("run 'killed' is not a committed run"), show.output);
+    }
+
+    /** bin/imgtrain as a user runs it: its own JVM, the environment given (over the test's), output merged. */
+    record Launched(int code, String output) {
+        static Process start(List<String> args, Map<String, String> env) throws Exception {
+            List<String> command = new ArrayList<>();
+            command.add(S3Server.ROOT.resolve("bin/imgtrain").toString());
+            command.addAll(args);
+            ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+            pb.environment().putAll(env);
+            pb.environment().put("IMGTRAIN_DRIVER_MEMORY", "2g");
+            pb.environment().put("IMGTRAIN_MASTER", "local[2]");
+            return pb.start();
+        }
+
+        static Launched run(List<String> args, Map<String, String> env) throws Exception {
+            Process p = start(args, env);
+            String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(p.waitFor(300, TimeUnit.SECONDS));
+            return new Launched(p.exitValue(), output);
+        }
+    }
+}

@@ -1,0 +1,132 @@
+package dev.imgtrain.bench;
+
+import dev.imgtrain.datasets.Cifar10Archive;
+import dev.imgtrain.model.NetworkFactory;
+import dev.imgtrain.model.NetworkSpec;
+import dev.imgtrain.train.MiniBatches;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.deeplearning4j.datasets.iterator.ExistingDataSetIterator;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.zip.GZIPInputStream;
+
+import static org.apache.spark.sql.functions.col;
+
+/** The single measurements behind {@code imgtrain bench}: each returns seconds or a rate, nothing else. */
+public final class Benchmarks {
+    private Benchmarks() {
+    }
+
+    /** ND4J's float32 matrix product rate on n×n operands, GFLOP/s (best of {@code reps} after two warm-ups). */
+    public static double matmulGflops(int n, int reps) {
+        INDArray a = Nd4j.rand(DataType.FLOAT, n, n);
+        INDArray b = Nd4j.rand(DataType.FLOAT, n, n);
+        INDArray c = Nd4j.create(DataType.FLOAT, n, n);
+        a.mmuli(b, c);
+        a.mmuli(b, c);
+        double best = Double.MAX_VALUE;
+        for (int r = 0; r < reps; r++) {
+            long start = System.nanoTime();
+            a.mmuli(b, c);
+            best = Math.min(best, (System.nanoTime() - start) / 1e9);
+        }
+        return 2.0 * n * n * n / best / 1e9;
+    }
+
+    /** Multiply-accumulates of one example's forward pass through the dense network. */
+    public static long macsPerExample(NetworkSpec spec, int inputs, int classes) {
+        long macs = 0;
+        int in = inputs;
+        for (NetworkSpec.Hidden h : spec.hidden()) {
+            macs += (long) in * h.units();
+            in = h.units();
+        }
+        return macs + (long) in * classes;
+    }
+
+    /** The train split of a features table, in memory on the driver, as mini-batches of {@code batchSize}. */
+    public static List<DataSet> trainBatches(SparkSession spark, String featuresDir, int batchSize, int maxExamples) {
+        var train = spark.read().parquet(featuresDir).where(col("split").equalTo("train")).orderBy(col("id"));
+        if (maxExamples > 0) {
+            train = train.limit(maxExamples);
+        }
+        List<Row> rows = train.select(MiniBatches.FEATURES, MiniBatches.LABELS).collectAsList();
+        List<DataSet> batches = new ArrayList<>();
+        Iterator<DataSet> it = MiniBatches.batches(rows.iterator(), batchSize);
+        it.forEachRemaining(batches::add);
+        return batches;
+    }
+
+    /**
+     * Plain single-process DL4J: {@code epochs} epochs of {@code MultiLayerNetwork.fit} over in-memory batches with
+     * ND4J allowed {@code threads} threads; returns each epoch's seconds.
+     */
+    public static double[] plainEpochs(NetworkSpec spec, int inputs, int classes, long seed, List<DataSet> batches,
+                                       int epochs, int threads) {
+        int before = Nd4j.getEnvironment().maxThreads();
+        int beforeMaster = Nd4j.getEnvironment().maxMasterThreads();
+        Nd4j.getEnvironment().setMaxThreads(threads);
+        Nd4j.getEnvironment().setMaxMasterThreads(threads);
+        try {
+            MultiLayerNetwork net = NetworkFactory.network(spec, inputs, classes, seed);
+            double[] seconds = new double[epochs];
+            for (int e = 0; e < epochs; e++) {
+                long start = System.nanoTime();
+                net.fit(new ExistingDataSetIterator(batches));
+                seconds[e] = (System.nanoTime() - start) / 1e9;
+            }
+            return seconds;
+        } finally {
+            Nd4j.getEnvironment().setMaxThreads(before);
+            Nd4j.getEnvironment().setMaxMasterThreads(beforeMaster);
+        }
+    }
+
+    /** Seconds to gunzip and read every byte of the given files (the floor an ingest is compared with). */
+    public static double gunzipSeconds(List<Path> files) throws IOException {
+        long start = System.nanoTime();
+        byte[] buffer = new byte[1 << 16];
+        for (Path f : files) {
+            try (InputStream in = new GZIPInputStream(Files.newInputStream(f), 1 << 16)) {
+                while (in.read(buffer) > 0) {
+                    // read and drop
+                }
+            }
+        }
+        return (System.nanoTime() - start) / 1e9;
+    }
+
+    /** Seconds to gunzip the CIFAR-10 archive and read every member's bytes through the tar stream. */
+    public static double gunzipTarSeconds(Path archive) throws IOException {
+        long start = System.nanoTime();
+        byte[] buffer = new byte[1 << 16];
+        try (TarArchiveInputStream tar = new TarArchiveInputStream(
+                new GZIPInputStream(Files.newInputStream(archive), 1 << 16))) {
+            for (TarArchiveEntry e; (e = tar.getNextTarEntry()) != null; ) {
+                while (tar.read(buffer) > 0) {
+                    // read and drop
+                }
+            }
+        }
+        return (System.nanoTime() - start) / 1e9;
+    }
+
+    /** The CIFAR-10 archive inside a source directory, or the source itself when it is the file. */
+    public static Path cifarArchive(Path source) {
+        return Files.isDirectory(source) ? source.resolve(Cifar10Archive.ARCHIVE) : source;
+    }
+}

@@ -1,0 +1,90 @@
+package dev.imgtrain.train;
+
+import org.deeplearning4j.spark.api.stats.SparkTrainingStats;
+import org.deeplearning4j.spark.stats.EventStats;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * DL4J's parameter-averaging statistics (collected with {@code setCollectTrainingStats(true)}), summarised for
+ * {@code training-stats.json}: for each statistic (driver-side broadcast, split, aggregation, process-params times;
+ * worker-side fit, broadcast fetch, init times; ...) its event count, total and maximum milliseconds, overall and per
+ * worker JVM, so users see where time goes and which executors trained.
+ */
+public final class TrainingStats {
+    /** DL4J's property for the clock its statistics use; its default queries an NTP server on the internet. */
+    static final String TIME_SOURCE_PROPERTY = "org.deeplearning4j.spark.time.TimeSource";
+    static final String SYSTEM_CLOCK = "org.deeplearning4j.spark.time.SystemClockTimeSource";
+
+    private TrainingStats() {
+    }
+
+    /**
+     * Makes DL4J's statistics use this JVM's clock unless a time source was chosen explicitly. Called on the driver
+     * and in every task that builds mini-batches (so on executors before they train); clusters whose nodes' clocks
+     * differ can still choose NTP with {@code -Dorg.deeplearning4j.spark.time.TimeSource=...NTPTimeSource}.
+     */
+    public static void useSystemClockUnlessSet() {
+        if (System.getProperty(TIME_SOURCE_PROPERTY) == null) {
+            System.setProperty(TIME_SOURCE_PROPERTY, SYSTEM_CLOCK);
+        }
+    }
+
+    /**
+     * The statistics of events that started at or after {@code sinceMillis} (DL4J accumulates them over all fits);
+     * {@code stats} may be null (collection off).
+     */
+    public static Map<String, Object> summarise(SparkTrainingStats stats, long sinceMillis) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        Map<String, Object> byStat = new TreeMap<>();
+        Map<String, Map<String, Object>> byWorker = new TreeMap<>();
+        for (SparkTrainingStats s = stats; s != null; s = s.getNestedTrainingStats()) {
+            for (String key : s.getKeySet()) {
+                List<EventStats> all = s.getValue(key);
+                List<EventStats> events = all == null ? List.of()
+                        : all.stream().filter(e -> e.getStartTime() >= sinceMillis).toList();
+                if (events.isEmpty()) {
+                    continue;
+                }
+                byStat.put(key, totals(events));
+                Map<String, List<EventStats>> perJvm = new TreeMap<>();
+                for (EventStats e : events) {
+                    perJvm.computeIfAbsent(e.getMachineID() + "/" + e.getJvmID(), k -> new ArrayList<>()).add(e);
+                }
+                perJvm.forEach((jvm, list) -> {
+                    Map<String, Object> worker = byWorker.computeIfAbsent(jvm, k -> {
+                        Map<String, Object> w = new LinkedHashMap<>();
+                        w.put("machine", list.get(0).getMachineID());
+                        w.put("jvm", list.get(0).getJvmID());
+                        w.put("stats", new TreeMap<String, Object>());
+                        return w;
+                    });
+                    @SuppressWarnings("unchecked")
+                    Map<String, Object> ws = (Map<String, Object>) worker.get("stats");
+                    ws.put(key, totals(list));
+                });
+            }
+        }
+        out.put("stats", byStat);
+        out.put("jvms", new ArrayList<>(byWorker.values()));
+        return out;
+    }
+
+    private static Map<String, Object> totals(List<EventStats> events) {
+        long total = 0;
+        long max = 0;
+        for (EventStats e : events) {
+            total += e.getDurationMs();
+            max = Math.max(max, e.getDurationMs());
+        }
+        Map<String, Object> t = new LinkedHashMap<>();
+        t.put("count", events.size());
+        t.put("total_ms", total);
+        t.put("max_ms", max);
+        return t;
+    }
+}
