@@ -4,6 +4,8 @@ import dev.imgtrain.config.PipelineConfig;
 import dev.imgtrain.store.BuildInfo;
 import dev.imgtrain.store.ObjectStorage;
 import dev.imgtrain.store.Warehouse;
+import dev.imgtrain.train.KryoRegistration;
+import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
 import org.nd4j.linalg.factory.Nd4j;
 import org.slf4j.Logger;
@@ -16,7 +18,10 @@ final class Stage {
     private Stage() {
     }
 
-    /** The session spark-submit (or bin/imgtrain, or a test) configured; the master is never set here. */
+    /**
+     * The session spark-submit (or bin/imgtrain, or a test) configured; the master is never set here. The one default
+     * added: Kryo with {@link KryoRegistration} when no {@code spark.serializer} is given.
+     */
     static SparkSession session(String command, PipelineConfig config) {
         boolean readsArchives = command.equals("ingest") || command.equals("run");
         return readsArchives ? session(command, config, config.warehouse(), config.sourceOrDefault())
@@ -27,9 +32,17 @@ final class Stage {
     static SparkSession session(String command, PipelineConfig config, String... uris) {
         LOG.info("imgtrain {} {}", command, BuildInfo.versions());
         LOG.info("effective configuration: {}", config.rendered().replaceAll("\\s*\n\\s*", " "));
-        SparkSession spark = SparkSession.builder().appName("imgtrain " + command).getOrCreate();
-        LOG.info("Spark {} master {} (default parallelism {})", spark.version(), spark.sparkContext().master(),
-                spark.sparkContext().defaultParallelism());
+        SparkSession.Builder builder = SparkSession.builder().appName("imgtrain " + command);
+        SparkConf given = new SparkConf();
+        if (!given.contains("spark.serializer")) {
+            // Kryo with ND4J's registrator: parameters, updater state and results cross the wire every averaging.
+            builder.config("spark.serializer", "org.apache.spark.serializer.KryoSerializer")
+                    .config("spark.kryo.registrator", KryoRegistration.class.getName());
+        }
+        SparkSession spark = builder.getOrCreate();
+        LOG.info("Spark {} master {} (default parallelism {}, serializer {})", spark.version(),
+                spark.sparkContext().master(), spark.sparkContext().defaultParallelism(),
+                spark.sparkContext().getConf().get("spark.serializer", "org.apache.spark.serializer.JavaSerializer"));
         LOG.info("ND4J: {}", nd4jDevices());
         ObjectStorage.configure(spark, config.storage(), uris);
         return spark;

@@ -80,8 +80,8 @@ class EndToEndIT {
         assertTrue(params.at("/versions/spark").asText().startsWith("3.5"));
 
         MultiLayerNetwork reloaded = ModelSerializer.restoreMultiLayerNetwork(run.resolve("model.zip").toFile(), true);
-        List<Row> test = spark.read().parquet(wh.resolve("datasets/mnist/features").toString())
-                .where(col("split").equalTo("test")).select(MiniBatches.FEATURES, MiniBatches.LABELS).collectAsList();
+        List<MiniBatches.Example> test = MiniBatches.examples(spark.read().parquet(wh.resolve("datasets/mnist/features").toString())
+                .where(col("split").equalTo("test"))).collectAsList();
         Evaluation local = new Evaluation(10);
         Iterator<DataSet> batches = MiniBatches.batches(test.iterator(), 1000);
         while (batches.hasNext()) {

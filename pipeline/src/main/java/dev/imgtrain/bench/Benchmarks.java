@@ -64,36 +64,81 @@ public final class Benchmarks {
         if (maxExamples > 0) {
             train = train.limit(maxExamples);
         }
-        List<Row> rows = train.select(MiniBatches.FEATURES, MiniBatches.LABELS).collectAsList();
+        List<MiniBatches.Example> rows = MiniBatches.examples(train).collectAsList();
         List<DataSet> batches = new ArrayList<>();
         Iterator<DataSet> it = MiniBatches.batches(rows.iterator(), batchSize);
         it.forEachRemaining(batches::add);
         return batches;
     }
 
+    /** The test split of a features table, in memory on the driver, as batches of {@code batchSize}. */
+    public static List<DataSet> testBatches(SparkSession spark, String featuresDir, int batchSize) {
+        var test = spark.read().parquet(featuresDir).where(col("split").equalTo("test")).orderBy(col("id"));
+        List<DataSet> batches = new ArrayList<>();
+        MiniBatches.batches(MiniBatches.examples(test).collectAsList().iterator(), batchSize).forEachRemaining(batches::add);
+        return batches;
+    }
+
+    /** Per-epoch training seconds and test accuracy of a run, and the seconds until it first reached a target. */
+    public record Convergence(double[] epochSeconds, double[] accuracy, double target, double secondsToTarget,
+                              int epochsToTarget) {
+    }
+
     /**
-     * Plain single-process DL4J: {@code epochs} epochs of {@code MultiLayerNetwork.fit} over in-memory batches with
-     * ND4J allowed {@code threads} threads; returns each epoch's seconds.
+     * Plain single-process DL4J trained epoch by epoch on in-memory batches (ND4J on {@code threads} threads) until
+     * the test accuracy reaches {@code target} or {@code maxEpochs} pass. Evaluation after each epoch is not timed.
+     * {@code secondsToTarget} is NaN when the target was not reached.
      */
-    public static double[] plainEpochs(NetworkSpec spec, int inputs, int classes, long seed, List<DataSet> batches,
-                                       int epochs, int threads) {
+    public static Convergence plainTimeToAccuracy(NetworkSpec spec, int inputs, int classes, long seed,
+                                                  List<DataSet> train, List<DataSet> test, int threads,
+                                                  double target, int maxEpochs) {
         int before = Nd4j.getEnvironment().maxThreads();
         int beforeMaster = Nd4j.getEnvironment().maxMasterThreads();
         Nd4j.getEnvironment().setMaxThreads(threads);
         Nd4j.getEnvironment().setMaxMasterThreads(threads);
         try {
             MultiLayerNetwork net = NetworkFactory.network(spec, inputs, classes, seed);
-            double[] seconds = new double[epochs];
-            for (int e = 0; e < epochs; e++) {
+            List<Double> seconds = new ArrayList<>();
+            List<Double> accuracy = new ArrayList<>();
+            double elapsed = 0;
+            for (int e = 0; e < maxEpochs; e++) {
                 long start = System.nanoTime();
-                net.fit(new ExistingDataSetIterator(batches));
-                seconds[e] = (System.nanoTime() - start) / 1e9;
+                net.fit(new ExistingDataSetIterator(train));
+                double s = (System.nanoTime() - start) / 1e9;
+                elapsed += s;
+                seconds.add(s);
+                org.nd4j.evaluation.classification.Evaluation eval = new org.nd4j.evaluation.classification.Evaluation(classes);
+                for (DataSet b : test) {
+                    eval.eval(b.getLabels(), net.output(b.getFeatures(), false));
+                }
+                accuracy.add(eval.accuracy());
+                if (eval.accuracy() >= target) {
+                    return new Convergence(toArray(seconds), toArray(accuracy), target, elapsed, e + 1);
+                }
             }
-            return seconds;
+            return new Convergence(toArray(seconds), toArray(accuracy), target, Double.NaN, -1);
         } finally {
             Nd4j.getEnvironment().setMaxThreads(before);
             Nd4j.getEnvironment().setMaxMasterThreads(beforeMaster);
         }
+    }
+
+    /** The same figures from an imgtrain run's per-epoch metrics (its validation is the test split by default). */
+    public static Convergence fromEpochs(List<dev.imgtrain.train.EpochMetrics> epochs, double setupSeconds, double target) {
+        double[] seconds = epochs.stream().mapToDouble(dev.imgtrain.train.EpochMetrics::epochSeconds).toArray();
+        double[] accuracy = epochs.stream().mapToDouble(dev.imgtrain.train.EpochMetrics::valAccuracy).toArray();
+        double elapsed = setupSeconds;
+        for (int e = 0; e < seconds.length; e++) {
+            elapsed += seconds[e];
+            if (accuracy[e] >= target) {
+                return new Convergence(seconds, accuracy, target, elapsed, e + 1);
+            }
+        }
+        return new Convergence(seconds, accuracy, target, Double.NaN, -1);
+    }
+
+    private static double[] toArray(List<Double> xs) {
+        return xs.stream().mapToDouble(Double::doubleValue).toArray();
     }
 
     /** Seconds to gunzip and read every byte of the given files (the floor an ingest is compared with). */

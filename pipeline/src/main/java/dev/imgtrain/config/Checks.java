@@ -32,6 +32,20 @@ public final class Checks {
         return value;
     }
 
+    /** A number in [0, 1] (an accuracy or a fraction). */
+    public static double fraction(Config c, String key) {
+        double value;
+        try {
+            value = c.getDouble(key);
+        } catch (com.typesafe.config.ConfigException.WrongType e) {
+            throw new ConfigException(key + " = " + c.getValue(key).render() + ": expected a number in [0, 1]", e);
+        }
+        if (!(value >= 0.0 && value <= 1.0)) {
+            throw new ConfigException(key + " = " + value + ": expected a number in [0, 1]");
+        }
+        return value;
+    }
+
     public static String nonBlank(Config c, String key) {
         String value = c.getString(key).trim();
         if (value.isEmpty()) {

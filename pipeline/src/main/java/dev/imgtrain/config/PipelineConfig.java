@@ -41,7 +41,7 @@ public record PipelineConfig(String dataset, String format, String source, Strin
      */
     public record TrainConfig(String preset, int epochs, int workers, long seed, String runId, int batchSizePerWorker,
                               int averagingFrequency, int prefetch, double validationFraction, int maxExamples,
-                              boolean checkpoints, boolean collectStats, String rddApproach) {
+                              boolean checkpoints, boolean collectStats, double stopAtAccuracy) {
         static TrainConfig from(Config c, String preset, int presetBatchSize) {
             int batch = Checks.intIn(c, "train.batch-size", 0, 1 << 16);
             int workers = Checks.intIn(c, "train.workers", 1, 10_000);
@@ -61,7 +61,7 @@ public record PipelineConfig(String dataset, String format, String source, Strin
                     Checks.intIn(c, "train.max-examples", 0, Integer.MAX_VALUE),
                     c.getBoolean("train.checkpoints"),
                     c.getBoolean("train.collect-stats"),
-                    Checks.oneOf(c, "train.rdd-approach", "auto", "export", "direct"));
+                    Checks.fraction(c, "train.stop-at-accuracy"));
         }
     }
 

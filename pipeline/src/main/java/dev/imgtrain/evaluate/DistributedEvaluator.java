@@ -38,7 +38,7 @@ public final class DistributedEvaluator {
         Broadcast<INDArray> params = jsc.broadcast(network.params().dup());
         int numClasses = classes.size();
         try {
-            List<Partial> partials = rows.select(MiniBatches.FEATURES, MiniBatches.LABELS).javaRDD()
+            List<Partial> partials = MiniBatches.examples(rows).javaRDD()
                     .mapPartitions(it -> evaluatePartition(it, conf.value(), params.value(), numClasses, batchSize))
                     .collect();
             Evaluation total = new Evaluation(numClasses);
@@ -61,7 +61,7 @@ public final class DistributedEvaluator {
         }
     }
 
-    private static Iterator<Partial> evaluatePartition(Iterator<Row> rows, String confJson, INDArray params,
+    private static Iterator<Partial> evaluatePartition(Iterator<MiniBatches.Example> rows, String confJson, INDArray params,
                                                        int numClasses, int batchSize) {
         Evaluation evaluation = new Evaluation(numClasses);
         if (!rows.hasNext()) {

@@ -1,19 +1,43 @@
 package dev.imgtrain.train;
 
-import org.apache.spark.api.java.JavaRDD;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.LocalFileSystem;
+import org.apache.hadoop.fs.RawLocalFileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.TaskContext;
+import org.apache.spark.api.java.function.MapPartitionsFunction;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoder;
+import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
+import org.apache.spark.util.SerializableConfiguration;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
 
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.Serializable;
+import java.nio.file.Files;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
 import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
 
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.xxhash64;
+
 /**
  * The one place where feature rows become ND4J mini-batches: rows with {@code features} and {@code label_onehot}
  * (array&lt;float&gt;) → {@link DataSet}s of up to {@code batchSize} examples, built on the executors, one partition at
- * a time, so no example passes through the driver.
+ * a time, so no example passes through the driver. Rows are read through a bean encoder into primitive
+ * {@code float[]}s ({@link Example}): no boxed floats on the way.
  */
 public final class MiniBatches {
     public static final String FEATURES = "features";
@@ -22,47 +46,124 @@ public final class MiniBatches {
     private MiniBatches() {
     }
 
-    /** Mini-batches of a features frame, spread over {@code partitions} partitions. */
-    public static JavaRDD<DataSet> rdd(Dataset<Row> rows, int batchSize, int partitions) {
-        return rows.select(FEATURES, LABELS).repartition(partitions).javaRDD()
-                .mapPartitions(it -> {
-                    TrainingStats.useSystemClockUnlessSet(); // this executor will train: see TrainingStats
-                    return batches(it, batchSize);
-                });
+    /** One example as the mini-batch builder reads it: features and one-hot label as primitive arrays. */
+    public static final class Example implements Serializable {
+        private static final long serialVersionUID = 1L;
+        private float[] features;
+        private float[] labels;
+
+        public Example() {
+        }
+
+        public float[] getFeatures() {
+            return features;
+        }
+
+        public void setFeatures(float[] features) {
+            this.features = features;
+        }
+
+        public float[] getLabels() {
+            return labels;
+        }
+
+        public void setLabels(float[] labels) {
+            this.labels = labels;
+        }
     }
 
-    /** Groups rows of (features, label_onehot) into DataSets, in order; the last one may be smaller. */
-    public static Iterator<DataSet> batches(Iterator<Row> rows, int batchSize) {
+    /** The examples of a features frame (any frame with {@code features} and {@code label_onehot}), typed. */
+    public static Dataset<Example> examples(Dataset<Row> rows) {
+        return rows.select(col(FEATURES).as("features"), col(LABELS).as("labels")).as(Encoders.bean(Example.class));
+    }
+
+    /**
+     * Writes the mini-batches of a features frame (columns {@code id}, {@code features}, {@code label_onehot}) as DL4J
+     * {@link DataSet} files under {@code dir}, from executor tasks, and returns their paths, sorted. The examples are
+     * shuffled by a hash of (id, {@code shuffleSeed}) and spread over {@code partitions} tasks, so the batches are the
+     * same for the same seed (reproducible training, on a cluster too) and change with it. Each file holds
+     * {@code batchSize} examples except the last one of each task. Training then reads paths ({@code fitPaths}), so the
+     * examples go from storage to the workers and never through the driver.
+     */
+    public static List<String> export(Dataset<Row> rows, int batchSize, int partitions, long shuffleSeed, Path dir,
+                                      Configuration hadoopConf) {
+        SerializableConfiguration hadoop = new SerializableConfiguration(hadoopConf);
+        String base = dir.toString();
+        Column key = xxhash64(col("id"), lit(shuffleSeed));
+        Dataset<Row> shuffled = rows.select(key.as("shuffle_key"), col(FEATURES), col(LABELS))
+                .repartition(partitions, col("shuffle_key"))
+                .sortWithinPartitions("shuffle_key");
+        Encoder<String> strings = Encoders.STRING();
+        List<String> paths = new ArrayList<>(examples(shuffled).mapPartitions((MapPartitionsFunction<Example, String>) it ->
+                write(batches(it, batchSize), new Path(base), hadoop.value()), strings).collectAsList());
+        Collections.sort(paths);
+        return paths;
+    }
+
+    private static Iterator<String> write(Iterator<DataSet> batches, Path dir, Configuration conf) throws IOException {
+        FileSystem fs = dir.getFileSystem(conf);
+        // Without Hadoop's native library, every file Hadoop's local file system creates costs a forked chmod
+        // (4-8 ms; 939 MNIST batches took 7 s instead of 1.5): local files are written with java.nio instead.
+        java.nio.file.Path local = fs instanceof LocalFileSystem || fs instanceof RawLocalFileSystem
+                ? java.nio.file.Path.of(fs.makeQualified(dir).toUri()) : null;
+        if (local != null) {
+            Files.createDirectories(local);
+        }
+        int partition = TaskContext.getPartitionId();
+        List<String> written = new ArrayList<>();
+        for (int n = 0; batches.hasNext(); n++) {
+            String name = String.format("part-%05d-batch-%06d.bin", partition, n);
+            // DataSet.save writes value by value: into memory first, then one write.
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream(1 << 20);
+            batches.next().save(bytes);
+            Path file = new Path(dir, name);
+            if (local != null) {
+                try (OutputStream out = Files.newOutputStream(local.resolve(name), StandardOpenOption.CREATE_NEW,
+                        StandardOpenOption.WRITE)) {
+                    bytes.writeTo(out);
+                }
+            } else {
+                try (OutputStream out = fs.create(file, false)) {
+                    bytes.writeTo(out);
+                }
+            }
+            written.add(fs.makeQualified(file).toString());
+        }
+        return written.iterator();
+    }
+
+    /** Groups examples into DataSets, in order; the last one may be smaller. */
+    public static Iterator<DataSet> batches(Iterator<Example> examples, int batchSize) {
         return new Iterator<>() {
             @Override
             public boolean hasNext() {
-                return rows.hasNext();
+                return examples.hasNext();
             }
 
             @Override
             public DataSet next() {
-                if (!rows.hasNext()) {
+                if (!examples.hasNext()) {
                     throw new NoSuchElementException();
                 }
-                Row first = rows.next();
-                int nFeatures = first.getList(0).size();
-                int nLabels = first.getList(1).size();
+                Example first = examples.next();
+                int nFeatures = first.features.length;
+                int nLabels = first.labels.length;
                 float[] features = new float[batchSize * nFeatures];
                 float[] labels = new float[batchSize * nLabels];
                 int n = 0;
-                Row row = first;
+                Example e = first;
                 while (true) {
-                    copy(row.getList(0), features, n * nFeatures, nFeatures);
-                    copy(row.getList(1), labels, n * nLabels, nLabels);
+                    copy(e.features, features, n * nFeatures, nFeatures, "features");
+                    copy(e.labels, labels, n * nLabels, nLabels, "label_onehot");
                     n++;
-                    if (n == batchSize || !rows.hasNext()) {
+                    if (n == batchSize || !examples.hasNext()) {
                         break;
                     }
-                    row = rows.next();
+                    e = examples.next();
                 }
                 if (n < batchSize) {
-                    features = java.util.Arrays.copyOf(features, n * nFeatures);
-                    labels = java.util.Arrays.copyOf(labels, n * nLabels);
+                    features = Arrays.copyOf(features, n * nFeatures);
+                    labels = Arrays.copyOf(labels, n * nLabels);
                 }
                 return new DataSet(Nd4j.create(features, new long[]{n, nFeatures}, 'c'),
                         Nd4j.create(labels, new long[]{n, nLabels}, 'c'));
@@ -70,12 +171,10 @@ public final class MiniBatches {
         };
     }
 
-    private static void copy(List<Object> values, float[] into, int offset, int expected) {
-        if (values.size() != expected) {
-            throw new IllegalArgumentException("feature row has " + values.size() + " values, expected " + expected);
+    private static void copy(float[] values, float[] into, int offset, int expected, String column) {
+        if (values.length != expected) {
+            throw new IllegalArgumentException(column + " row has " + values.length + " values, expected " + expected);
         }
-        for (int i = 0; i < expected; i++) {
-            into[offset + i] = ((Number) values.get(i)).floatValue();
-        }
+        System.arraycopy(values, 0, into, offset, expected);
     }
 }

@@ -13,15 +13,13 @@ import dev.imgtrain.store.Warehouse;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
-import org.deeplearning4j.spark.api.RDDTrainingApproach;
-import org.deeplearning4j.spark.impl.paramavg.util.ExportSupport;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.storage.StorageLevel;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.spark.impl.multilayer.SparkDl4jMultiLayer;
 import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
-import org.nd4j.linalg.dataset.DataSet;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,8 +40,10 @@ import static org.apache.spark.sql.functions.xxhash64;
 
 /**
  * Train: the features table → {@code runs/<run-id>/} by DL4J's parameter averaging
- * ({@link ParameterAveragingTrainingMaster}) across Spark workers. Mini-batches are built on the executors from the
- * Parquet table ({@link MiniBatches}); the driver holds only the network. Writes params.json first, metrics.jsonl
+ * ({@link ParameterAveragingTrainingMaster}) across Spark workers. Executor tasks write the train split's mini-batches
+ * once, shuffled by the seed, as files under the warehouse's {@code _tmp/} ({@link MiniBatches#export}); every epoch
+ * is DL4J's {@code fitPaths} over them (DL4J's own "export" approach, with the export done by us so that it works with
+ * any master and warehouse file system, and is reproducible). The driver holds only the network and the file names. Writes params.json first, metrics.jsonl
  * after every epoch, checkpoints, model.zip, and {@code _SUCCESS} last: a run without it is incomplete.
  */
 public final class TrainJob {
@@ -69,20 +69,34 @@ public final class TrainJob {
         Dataset<Row> features = spark.read().parquet(warehouse.featuresDir(config.dataset()).toString());
         Splits splits = Splits.of(features, tc);
         long trainExamples = splits.train().count();
-        JavaRDD<DataSet> batches = MiniBatches.rdd(splits.train(), tc.batchSizePerWorker(), tc.workers());
 
         try {
-            return Scratch.use(warehouse, spark.sparkContext(), "dl4j-export-" + runId, exportDir ->
-                    fit(config, manifest, warehouse, runId, runDir, splits, trainExamples, batches, exportDir, jsc));
+            return Scratch.use(warehouse, spark.sparkContext(), "batches-" + runId, exportDir -> {
+                // One writing task per worker, whatever the cluster: the same batches (and run) on local[2] and a cluster.
+                jsc.setJobDescription("train " + runId + ": write mini-batches of " + tc.batchSizePerWorker()
+                        + " to " + exportDir);
+                long exportStart = System.nanoTime();
+                List<String> files = MiniBatches.export(splits.train(), tc.batchSizePerWorker(), tc.workers(),
+                        tc.seed(), exportDir, jsc.hadoopConfiguration());
+                double batchSeconds = (System.nanoTime() - exportStart) / 1e9;
+                LOG.info("train {}: {} mini-batch files of up to {} examples written in {} s", runId, files.size(),
+                        tc.batchSizePerWorker(), String.format("%.1f", batchSeconds));
+                JavaRDD<String> paths = jsc.parallelize(files, tc.workers()).persist(StorageLevel.MEMORY_ONLY());
+                try {
+                    return fit(config, manifest, warehouse, runId, runDir, splits, trainExamples, batchSeconds, paths, jsc);
+                } finally {
+                    paths.unpersist(false);
+                }
+            });
         } finally {
             jsc.setJobDescription(null);
         }
     }
 
-    /** The epochs: parameter averaging with DL4J's exported mini-batches under {@code exportDir}, then the commit. */
+    /** The epochs: parameter averaging over the mini-batch files at {@code paths}, then the commit. */
     private static TrainResult fit(PipelineConfig config, DatasetManifest manifest, Warehouse warehouse, String runId,
-                                   Path runDir, Splits splits, long trainExamples, JavaRDD<DataSet> batches,
-                                   Path exportDir, JavaSparkContext jsc) {
+                                   Path runDir, Splits splits, long trainExamples, double batchSeconds,
+                                   JavaRDD<String> paths, JavaSparkContext jsc) {
         PipelineConfig.TrainConfig tc = config.train();
         MultiLayerNetwork network = NetworkFactory.network(config.model(), manifest.features(), manifest.numClasses(), tc.seed());
         ParameterAveragingTrainingMaster master = new ParameterAveragingTrainingMaster.Builder(tc.workers(), tc.batchSizePerWorker())
@@ -91,8 +105,6 @@ public final class TrainJob {
                 .workerPrefetchNumBatches(tc.prefetch())
                 .saveUpdater(true)
                 .rngSeed(tc.seed())
-                .exportDirectory(exportDir.toString())
-                .rddTrainingApproach(approach(tc, jsc, warehouse))
                 .build();
         SparkDl4jMultiLayer sparkNet = new SparkDl4jMultiLayer(jsc, network, master);
         TrainingStats.useSystemClockUnlessSet();
@@ -109,7 +121,7 @@ public final class TrainJob {
                 jsc.setJobDescription("train " + runId + ": epoch " + epoch + "/" + tc.epochs());
                 long start = System.nanoTime();
                 long startMillis = System.currentTimeMillis();
-                sparkNet.fit(batches);
+                sparkNet.fitPaths(paths, new BatchFileLoader());
                 double seconds = (System.nanoTime() - start) / 1e9;
                 if (tc.collectStats()) {
                     Map<String, Object> epochStats = new LinkedHashMap<>();
@@ -140,49 +152,19 @@ public final class TrainJob {
                 LOG.info("epoch {}/{}: train loss {}, val loss {}, val accuracy {} ({}), {} s, {} examples/s", epoch,
                         tc.epochs(), fmt(m.trainLoss()), fmt(m.valLoss()), fmt(m.valAccuracy()), splits.validationName(),
                         String.format("%.1f", seconds), String.format("%.0f", m.examplesPerSecond()));
+                if (tc.stopAtAccuracy() > 0 && m.valAccuracy() >= tc.stopAtAccuracy() && epoch < tc.epochs()) {
+                    LOG.info("train {}: val accuracy {} reached train.stop-at-accuracy = {} after epoch {}/{}; stopping",
+                            runId, fmt(m.valAccuracy()), tc.stopAtAccuracy(), epoch, tc.epochs());
+                    break;
+                }
             }
             ModelStore.save(warehouse, new Path(runDir, "model.zip"), sparkNet.getNetwork());
             warehouse.writeText(new Path(runDir, "_SUCCESS"), "");
             LOG.info("train {}: committed {}", runId, runDir);
-            return new TrainResult(runId, runDir.toString(), trainExamples, metrics);
+            return new TrainResult(runId, runDir.toString(), trainExamples, batchSeconds, metrics);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
-        } finally {
-            master.deleteTempFiles(jsc);
         }
-    }
-
-    /**
-     * DL4J's way of feeding workers. Export (the default: mini-batches written once under the warehouse's _tmp/,
-     * then read by the workers each split) is what DL4J recommends, but DL4J refuses it whenever the master is not
-     * local and Hadoop's <em>default</em> file system is file:, whatever the export directory. So with a non-local
-     * master: an hdfs:/s3a: warehouse becomes the default file system (our paths are all absolute); a file:
-     * warehouse (only meaningful when every node sees the same path, e.g. the one-machine cluster of
-     * deploy/local/cluster.sh) trains Direct, from the persisted mini-batch RDD.
-     */
-    static RDDTrainingApproach approach(PipelineConfig.TrainConfig tc, JavaSparkContext jsc, Warehouse warehouse) {
-        String configured = tc.rddApproach();
-        if (configured.equals("direct")) {
-            return RDDTrainingApproach.Direct;
-        }
-        String master = jsc.master();
-        boolean local = master.matches("^local(\\[(\\d+|\\*)])?$");
-        boolean fileWarehouse = "file".equals(warehouse.fs().getUri().getScheme());
-        if (!local && !ExportSupport.exportSupported(jsc)) {
-            if (!fileWarehouse) {
-                LOG.info("train: Hadoop's default file system is file:, so DL4J would refuse to export mini-batches "
-                        + "on master {}; using the warehouse's, {}, as the default", master, warehouse.fs().getUri());
-                jsc.hadoopConfiguration().set("fs.defaultFS", warehouse.fs().getUri().toString());
-            } else if (configured.equals("export")) {
-                throw new IllegalStateException("train.rdd-approach = export needs a non-file: warehouse (or "
-                        + "fs.defaultFS) with master " + master + "; use auto or direct");
-            } else {
-                LOG.warn("train: file: warehouse with master {}: training Direct (DL4J exports only to a shared file "
-                        + "system); a file: warehouse works on a cluster only when every node sees the same path", master);
-                return RDDTrainingApproach.Direct;
-            }
-        }
-        return RDDTrainingApproach.Export;
     }
 
     private static String fmt(double v) {

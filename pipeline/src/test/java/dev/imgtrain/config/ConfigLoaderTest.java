@@ -111,6 +111,11 @@ class ConfigLoaderTest {
         assertEquals("train.epochs = \"ten\": expected an integer", error(new ConfigLoader().withSetting("train.epochs=ten")));
         assertEquals("train.validation-fraction = 0.7: expected a value in [0, 0.5)",
                 error(new ConfigLoader().withSetting("train.validation-fraction=0.7")));
+        assertEquals("train.stop-at-accuracy = 1.5: expected a number in [0, 1]",
+                error(new ConfigLoader().withSetting("train.stop-at-accuracy=1.5")));
+        assertEquals("train.stop-at-accuracy = \"high\": expected a number in [0, 1]",
+                error(new ConfigLoader().withSetting("train.stop-at-accuracy=high")));
+        assertEquals(0.98, new ConfigLoader().withSetting("train.stop-at-accuracy=0.98").load().train().stopAtAccuracy());
         assertEquals("dataset = 'imagenet': expected one of [mnist, fashion-mnist, cifar10]", error(new ConfigLoader().withFlag("dataset", "imagenet")));
         assertEquals("train.run-id = 'a/b': a run id is 1-128 letters, digits, '.', '_' or '-', starting with a letter or digit",
                 error(new ConfigLoader().withFlag("train.run-id", "a/b")));

@@ -18,6 +18,9 @@ public final class LocalSpark {
                 .config("spark.driver.bindAddress", "127.0.0.1")
                 .config("spark.ui.enabled", "false")
                 .config("spark.sql.shuffle.partitions", "4")
+                // As imgtrain's commands run by default (jobs' Stage.session).
+                .config("spark.serializer", "org.apache.spark.serializer.KryoSerializer")
+                .config("spark.kryo.registrator", "dev.imgtrain.train.KryoRegistration")
                 .getOrCreate();
     }
 

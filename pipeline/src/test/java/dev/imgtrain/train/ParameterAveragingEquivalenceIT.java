@@ -49,9 +49,9 @@ class ParameterAveragingEquivalenceIT {
         Warehouse warehouse = new Warehouse(tmp.resolve("wh").toString(), spark.sparkContext().hadoopConfiguration());
         IngestJob.run(spark, DatasetSpec.MNIST, LocalSpark.mnistDir().toString(), warehouse);
         PreprocessJob.run(spark, "mnist", warehouse, 2);
-        List<Row> rows = spark.read().parquet(warehouse.featuresDir("mnist").toString())
+        List<MiniBatches.Example> rows = MiniBatches.examples(spark.read().parquet(warehouse.featuresDir("mnist").toString())
                 .where(col("split").equalTo("train")).orderBy("id").limit(4 * 128)
-                .select(MiniBatches.FEATURES, MiniBatches.LABELS).collectAsList();
+                ).collectAsList();
         batches = new ArrayList<>();
         Iterator<DataSet> it = MiniBatches.batches(rows.iterator(), 128);
         it.forEachRemaining(batches::add);
