@@ -112,7 +112,7 @@ final class BenchCommand implements Callable<Integer>, ConfiguredCommand {
         String features = warehouse.featuresDir("mnist").toString();
         long loadStart = System.nanoTime();
         List<org.nd4j.linalg.dataset.DataSet> batches = Benchmarks.trainBatches(spark, features,
-                base.model().batchSize(), base.train().maxExamples());
+                base.model().batchSize(), base.train().maxExamples(), base.train().seed());
         double plainLoadSeconds = (System.nanoTime() - loadStart) / 1e9;
         List<org.nd4j.linalg.dataset.DataSet> testBatches = Benchmarks.testBatches(spark, features, 1000);
         long examples = batches.stream().mapToLong(b -> b.numExamples()).sum();

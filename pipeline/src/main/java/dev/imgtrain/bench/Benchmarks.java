@@ -58,12 +58,18 @@ public final class Benchmarks {
         return macs + (long) in * classes;
     }
 
-    /** The train split of a features table, in memory on the driver, as mini-batches of {@code batchSize}. */
-    public static List<DataSet> trainBatches(SparkSession spark, String featuresDir, int batchSize, int maxExamples) {
+    /**
+     * The train split of a features table, in memory on the driver, as mini-batches of {@code batchSize}, the examples
+     * shuffled as imgtrain shuffles them for the same seed.
+     */
+    public static List<DataSet> trainBatches(SparkSession spark, String featuresDir, int batchSize, int maxExamples,
+                                             long seed) {
         var train = spark.read().parquet(featuresDir).where(col("split").equalTo("train")).orderBy(col("id"));
         if (maxExamples > 0) {
             train = train.limit(maxExamples);
         }
+        // The same seeded shuffle as imgtrain's mini-batch files (MiniBatches.export), not the archive's order.
+        train = train.orderBy(org.apache.spark.sql.functions.xxhash64(col("id"), org.apache.spark.sql.functions.lit(seed)));
         List<MiniBatches.Example> rows = MiniBatches.examples(train).collectAsList();
         List<DataSet> batches = new ArrayList<>();
         Iterator<DataSet> it = MiniBatches.batches(rows.iterator(), batchSize);
@@ -86,7 +92,8 @@ public final class Benchmarks {
 
     /**
      * Plain single-process DL4J trained epoch by epoch on in-memory batches (ND4J on {@code threads} threads) until
-     * the test accuracy reaches {@code target} or {@code maxEpochs} pass. Evaluation after each epoch is not timed.
+     * the test accuracy reaches {@code target} or {@code maxEpochs} pass; the batch order is reshuffled (seeded) every
+     * epoch, as DL4J's random splits reorder imgtrain's batch files. Evaluation after each epoch is not timed.
      * {@code secondsToTarget} is NaN when the target was not reached.
      */
     public static Convergence plainTimeToAccuracy(NetworkSpec spec, int inputs, int classes, long seed,
@@ -101,9 +108,12 @@ public final class Benchmarks {
             List<Double> seconds = new ArrayList<>();
             List<Double> accuracy = new ArrayList<>();
             double elapsed = 0;
+            List<DataSet> order = new ArrayList<>(train);
+            java.util.Random random = new java.util.Random(seed);
             for (int e = 0; e < maxEpochs; e++) {
+                java.util.Collections.shuffle(order, random);
                 long start = System.nanoTime();
-                net.fit(new ExistingDataSetIterator(train));
+                net.fit(new ExistingDataSetIterator(order));
                 double s = (System.nanoTime() - start) / 1e9;
                 elapsed += s;
                 seconds.add(s);

@@ -28,7 +28,7 @@ class ConfigLoaderTest {
         assertEquals(10, c.train().epochs());
         assertEquals(2, c.train().workers());
         assertEquals(64, c.train().batchSizePerWorker(), "the preset's global batch of 128 split over 2 workers");
-        assertEquals(5, c.train().averagingFrequency());
+        assertEquals(20, c.train().averagingFrequency());
         assertEquals(2, c.train().prefetch());
         assertEquals("rmsprop", c.model().updater().name());
         assertEquals(0.001, c.model().updater().learningRate());
