@@ -7,7 +7,7 @@ import org.nd4j.kryo.Nd4jRegistrator;
 
 /**
  * Kryo for imgtrain's Spark jobs ({@code spark.kryo.registrator=dev.imgtrain.train.KryoRegistration}): ND4J's own
- * registrator (INDArrays as raw buffers, the bulk of what parameter averaging moves: parameters, updater state and
+ * registrator (which dl4j-spark's jar carries; the nd4j-kryo artifact at M2 is empty) (INDArrays as raw buffers, the bulk of what parameter averaging moves: parameters, updater state and
  * mini-batches) plus Java serialization for the few imgtrain records that cross a task boundary, because Kryo 4's
  * field serializer cannot build Java records.
  */

@@ -133,6 +133,7 @@ public final class TrainJob {
                     file.put("workers", tc.workers());
                     file.put("batch_size_per_worker", tc.batchSizePerWorker());
                     file.put("averaging_frequency", tc.averagingFrequency());
+                    file.put("batch_files_seconds", batchSeconds);
                     file.put("total", TrainingStats.summarise(sparkNet.getSparkTrainingStats(), 0));
                     file.put("epochs", stats);
                     warehouse.writeJson(new Path(runDir, "training-stats.json"), file);
