@@ -82,9 +82,8 @@ final class BenchCommand implements Callable<Integer>, ConfiguredCommand {
     @Override
     public Integer call() throws Exception {
         if (repeats < 1 || maxEpochs < 1 || !(target > 0 && target <= 1)) {
-            throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
-                    "--repeats and --max-epochs must be at least 1 and --target-accuracy in (0, 1]: got " + repeats
-                            + ", " + maxEpochs + ", " + target);
+            throw new dev.imgtrain.config.ConfigException("--repeats and --max-epochs must be at least 1 and "
+                    + "--target-accuracy in (0, 1]: got " + repeats + ", " + maxEpochs + ", " + target);
         }
         PipelineConfig base = config();
         if (!base.dataset().equals("mnist") || !base.format().isEmpty()) {

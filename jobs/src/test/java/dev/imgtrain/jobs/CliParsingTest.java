@@ -52,6 +52,28 @@ class CliParsingTest {
     }
 
     @Test
+    void benchFlags() {
+        CommandLine cl = ImgtrainCommand.commandLine();
+        BenchCommand bench = (BenchCommand) cl.parseArgs("bench", "--target-accuracy", "0.97", "--max-epochs", "12",
+                "--mllib-seconds", "-1", "--repeats", "2").subcommand().commandSpec().userObject();
+        assertEquals(0.97, bench.target);
+        assertEquals(12, bench.maxEpochs);
+        assertEquals(-1, bench.mllibBudget);
+        assertEquals(2, bench.repeats);
+        BenchCommand defaults = (BenchCommand) ImgtrainCommand.commandLine().parseArgs("bench")
+                .subcommand().commandSpec().userObject();
+        assertEquals(0.98, defaults.target, "the seed's accuracy");
+        assertEquals(20, defaults.maxEpochs);
+        assertEquals(0, defaults.mllibBudget, "MLlib gets imgtrain's time");
+        for (String[] bad : new String[][]{{"--max-epochs", "0"}, {"--target-accuracy", "1.5"}, {"--repeats", "0"}}) {
+            String[] result = execute("bench", bad[0], bad[1]);
+            assertEquals("2", result[0], String.join(" ", bad) + ": " + result[1]);
+            assertTrue(result[1].contains("--repeats and --max-epochs must be at least 1 and --target-accuracy in (0, 1]"),
+                    "[" + result[1] + "]");
+        }
+    }
+
+    @Test
     void runTakesTheTrainFlagsToo() {
         PipelineConfig c = parse("run", "--epochs", "1", "--preset", "mnist-dense-32-16");
         assertEquals(1, c.train().epochs());
