@@ -60,7 +60,7 @@ public final class Benchmarks {
 
     /**
      * The train split of a features table, in memory on the driver, as mini-batches of {@code batchSize}, the examples
-     * shuffled as imgtrain shuffles them for the same seed.
+     * shuffled by the same seeded hash as imgtrain's batch files.
      */
     public static List<DataSet> trainBatches(SparkSession spark, String featuresDir, int batchSize, int maxExamples,
                                              long seed) {
@@ -68,7 +68,7 @@ public final class Benchmarks {
         if (maxExamples > 0) {
             train = train.limit(maxExamples);
         }
-        // The same seeded shuffle as imgtrain's mini-batch files (MiniBatches.export), not the archive's order.
+        // Shuffled by the same seeded hash as imgtrain's mini-batch files (MiniBatches.export), not in archive order.
         train = train.orderBy(org.apache.spark.sql.functions.xxhash64(col("id"), org.apache.spark.sql.functions.lit(seed)));
         List<MiniBatches.Example> rows = MiniBatches.examples(train).collectAsList();
         List<DataSet> batches = new ArrayList<>();

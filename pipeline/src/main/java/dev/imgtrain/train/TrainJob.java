@@ -43,8 +43,9 @@ import static org.apache.spark.sql.functions.xxhash64;
  * ({@link ParameterAveragingTrainingMaster}) across Spark workers. Executor tasks write the train split's mini-batches
  * once, shuffled by the seed, as files under the warehouse's {@code _tmp/} ({@link MiniBatches#export}); every epoch
  * is DL4J's {@code fitPaths} over them (DL4J's own "export" approach, with the export done by us so that it works with
- * any master and warehouse file system, and is reproducible). The driver holds only the network and the file names. Writes params.json first, metrics.jsonl
- * after every epoch, checkpoints, model.zip, and {@code _SUCCESS} last: a run without it is incomplete.
+ * any master and warehouse file system, and is reproducible). The driver holds only the network and the file names.
+ * Writes params.json first, metrics.jsonl after every epoch, checkpoints, model.zip, and {@code _SUCCESS} last: a run
+ * without it is incomplete.
  */
 public final class TrainJob {
     private static final Logger LOG = LoggerFactory.getLogger(TrainJob.class);

@@ -25,8 +25,9 @@ public final class TrainingStats {
 
     /**
      * Makes DL4J's statistics use this JVM's clock unless a time source was chosen explicitly. Called on the driver
-     * and in every task that builds mini-batches (so on executors before they train); clusters whose nodes' clocks
-     * differ can still choose NTP with {@code -Dorg.deeplearning4j.spark.time.TimeSource=...NTPTimeSource}.
+     * and, through {@link BatchFileLoader}'s deserialization, at the start of every training task on the executors;
+     * clusters whose nodes' clocks differ can still choose NTP with
+     * {@code -Dorg.deeplearning4j.spark.time.TimeSource=...NTPTimeSource}.
      */
     public static void useSystemClockUnlessSet() {
         if (System.getProperty(TIME_SOURCE_PROPERTY) == null) {
