@@ -16,7 +16,6 @@ import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.storage.StorageLevel;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.spark.api.Repartition;
 import org.deeplearning4j.spark.impl.multilayer.SparkDl4jMultiLayer;
@@ -83,12 +82,7 @@ public final class TrainJob {
                 double batchSeconds = (System.nanoTime() - exportStart) / 1e9;
                 LOG.info("train {}: {} mini-batch files of up to {} examples written in {} s", runId, files.size(),
                         tc.batchSizePerWorker(), String.format("%.1f", batchSeconds));
-                JavaRDD<String> paths = jsc.parallelize(files, tc.workers()).persist(StorageLevel.MEMORY_ONLY());
-                try {
-                    return fit(config, manifest, warehouse, runId, runDir, splits, trainExamples, batchSeconds, paths, jsc);
-                } finally {
-                    paths.unpersist(false);
-                }
+                return fit(config, manifest, warehouse, runId, runDir, splits, trainExamples, batchSeconds, files, jsc);
             });
         } finally {
             jsc.setJobDescription(null);
@@ -98,7 +92,7 @@ public final class TrainJob {
     /** The epochs: parameter averaging over the mini-batch files at {@code paths}, then the commit. */
     private static TrainResult fit(PipelineConfig config, DatasetManifest manifest, Warehouse warehouse, String runId,
                                    Path runDir, Splits splits, long trainExamples, double batchSeconds,
-                                   JavaRDD<String> paths, JavaSparkContext jsc) {
+                                   List<String> files, JavaSparkContext jsc) {
         PipelineConfig.TrainConfig tc = config.train();
         MultiLayerNetwork network = NetworkFactory.network(config.model(), manifest.features(), manifest.numClasses(), tc.seed());
         ParameterAveragingTrainingMaster master = new ParameterAveragingTrainingMaster.Builder(tc.workers(), tc.batchSizePerWorker())
@@ -107,10 +101,9 @@ public final class TrainJob {
                 .workerPrefetchNumBatches(tc.prefetch())
                 .saveUpdater(true)
                 .rngSeed(tc.seed())
-                // The paths RDD has one partition per worker already. DL4J's default (Repartition.Always) shuffles
-                // every split to balance it, and the order in which a shuffle's blocks arrive differs between
-                // cluster runs, so the workers' batch order (and the model) did; without it a run is the same on
-                // every cluster and on local[2]. Measured: no slower (MNIST epochs 6.4-7.5 s vs 6.8-8.9 s).
+                // Each round's paths come with one partition per worker (see rounds()). DL4J's default
+                // (Repartition.Always) would shuffle them again, and a shuffle's block order differs between cluster
+                // runs, so the workers' batch order (and the model) did.
                 .repartionData(Repartition.NumPartitionsWorkersDiffers)
                 .build();
         SparkDl4jMultiLayer sparkNet = new SparkDl4jMultiLayer(jsc, network, master);
@@ -128,7 +121,10 @@ public final class TrainJob {
                 jsc.setJobDescription("train " + runId + ": epoch " + epoch + "/" + tc.epochs());
                 long start = System.nanoTime();
                 long startMillis = System.currentTimeMillis();
-                sparkNet.fitPaths(paths, new BatchFileLoader());
+                for (List<List<String>> round : rounds(files, tc, epoch)) {
+                    JavaRDD<String> paths = jsc.parallelize(round.stream().flatMap(List::stream).toList(), round.size());
+                    sparkNet.fitPaths(paths, new BatchFileLoader());
+                }
                 double seconds = (System.nanoTime() - start) / 1e9;
                 if (tc.collectStats()) {
                     Map<String, Object> epochStats = new LinkedHashMap<>();
@@ -173,6 +169,30 @@ public final class TrainJob {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /**
+     * One epoch's averaging rounds: the batch files in a seeded order that changes every epoch, cut into rounds of
+     * {@code averaging-frequency} files per worker (the last round smaller), each round a list of per-worker lists.
+     * Handing DL4J one round per {@code fitPaths} call keeps every file in the epoch: DL4J's own split of a larger
+     * set rounds the number of splits down, and a worker fits at most {@code averaging-frequency} files of its split
+     * and skips the rest (with one split of 79 files, two workers fitted 40 of them).
+     */
+    static List<List<List<String>>> rounds(List<String> files, PipelineConfig.TrainConfig tc, int epoch) {
+        List<String> order = new ArrayList<>(files);
+        java.util.Collections.shuffle(order, new java.util.Random(tc.seed() * 1_000_003L + epoch));
+        List<List<List<String>>> rounds = new ArrayList<>();
+        int perRound = tc.workers() * tc.averagingFrequency();
+        for (int from = 0; from < order.size(); from += perRound) {
+            List<String> round = order.subList(from, Math.min(order.size(), from + perRound));
+            int workers = Math.min(tc.workers(), round.size());
+            List<List<String>> perWorker = new ArrayList<>();
+            for (int w = 0; w < workers; w++) {
+                perWorker.add(new ArrayList<>(round.subList(w * round.size() / workers, (w + 1) * round.size() / workers)));
+            }
+            rounds.add(perWorker);
+        }
+        return rounds;
     }
 
     private static String fmt(double v) {
