@@ -121,8 +121,9 @@ public final class TrainJob {
                 jsc.setJobDescription("train " + runId + ": epoch " + epoch + "/" + tc.epochs());
                 long start = System.nanoTime();
                 long startMillis = System.currentTimeMillis();
-                for (List<List<String>> round : rounds(files, tc, epoch)) {
-                    JavaRDD<String> paths = jsc.parallelize(round.stream().flatMap(List::stream).toList(), round.size());
+                for (List<String> round : rounds(files, tc, epoch)) {
+                    // Spark slices the list into contiguous, equal parts: averaging-frequency files per worker.
+                    JavaRDD<String> paths = jsc.parallelize(round, Math.min(tc.workers(), round.size()));
                     sparkNet.fitPaths(paths, new BatchFileLoader());
                 }
                 double seconds = (System.nanoTime() - start) / 1e9;
@@ -173,24 +174,18 @@ public final class TrainJob {
 
     /**
      * One epoch's averaging rounds: the batch files in a seeded order that changes every epoch, cut into rounds of
-     * {@code averaging-frequency} files per worker (the last round smaller), each round a list of per-worker lists.
+     * {@code averaging-frequency} files per worker (the last round smaller).
      * Handing DL4J one round per {@code fitPaths} call keeps every file in the epoch: DL4J's own split of a larger
      * set rounds the number of splits down, and a worker fits at most {@code averaging-frequency} files of its split
      * and skips the rest (with one split of 79 files, two workers fitted 40 of them).
      */
-    static List<List<List<String>>> rounds(List<String> files, PipelineConfig.TrainConfig tc, int epoch) {
+    static List<List<String>> rounds(List<String> files, PipelineConfig.TrainConfig tc, int epoch) {
         List<String> order = new ArrayList<>(files);
         java.util.Collections.shuffle(order, new java.util.Random(tc.seed() * 1_000_003L + epoch));
-        List<List<List<String>>> rounds = new ArrayList<>();
+        List<List<String>> rounds = new ArrayList<>();
         int perRound = tc.workers() * tc.averagingFrequency();
         for (int from = 0; from < order.size(); from += perRound) {
-            List<String> round = order.subList(from, Math.min(order.size(), from + perRound));
-            int workers = Math.min(tc.workers(), round.size());
-            List<List<String>> perWorker = new ArrayList<>();
-            for (int w = 0; w < workers; w++) {
-                perWorker.add(new ArrayList<>(round.subList(w * round.size() / workers, (w + 1) * round.size() / workers)));
-            }
-            rounds.add(perWorker);
+            rounds.add(new ArrayList<>(order.subList(from, Math.min(order.size(), from + perRound))));
         }
         return rounds;
     }
