@@ -2,6 +2,7 @@ package dev.imgtrain.jobs;
 
 import dev.imgtrain.config.PipelineConfig;
 import dev.imgtrain.store.BuildInfo;
+import dev.imgtrain.store.NioLocalFileSystem;
 import dev.imgtrain.store.ObjectStorage;
 import dev.imgtrain.store.Warehouse;
 import dev.imgtrain.train.KryoRegistration;
@@ -19,8 +20,9 @@ final class Stage {
     }
 
     /**
-     * The session spark-submit (or bin/imgtrain, or a test) configured; the master is never set here. The one default
-     * added: Kryo with {@link KryoRegistration} when no {@code spark.serializer} is given.
+     * The session spark-submit (or bin/imgtrain, or a test) configured; the master is never set here. The
+     * defaults added: Kryo with {@link KryoRegistration} when no {@code spark.serializer} is given, and on a local master
+     * {@link NioLocalFileSystem} for {@code file:} unless {@code spark.hadoop.fs.file.impl} is given.
      */
     static SparkSession session(String command, PipelineConfig config) {
         boolean readsArchives = command.equals("ingest") || command.equals("run");
@@ -38,6 +40,10 @@ final class Stage {
             // Kryo with ND4J's registrator: parameters, updater state and results cross the wire every averaging.
             builder.config("spark.serializer", "org.apache.spark.serializer.KryoSerializer")
                     .config("spark.kryo.registrator", KryoRegistration.class.getName());
+        }
+        if (given.get("spark.master", "").startsWith("local") && !given.contains("spark.hadoop." + NioLocalFileSystem.KEY)) {
+            // file: without a chmod process per created file; local masters only (see NioLocalFileSystem).
+            builder.config("spark.hadoop." + NioLocalFileSystem.KEY, NioLocalFileSystem.class.getName());
         }
         SparkSession spark = builder.getOrCreate();
         LOG.info("Spark {} master {} (default parallelism {}, serializer {})", spark.version(),

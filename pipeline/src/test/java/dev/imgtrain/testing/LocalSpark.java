@@ -21,6 +21,7 @@ public final class LocalSpark {
                 // As imgtrain's commands run by default (jobs' Stage.session).
                 .config("spark.serializer", "org.apache.spark.serializer.KryoSerializer")
                 .config("spark.kryo.registrator", "dev.imgtrain.train.KryoRegistration")
+                .config("spark.hadoop.fs.file.impl", "dev.imgtrain.store.NioLocalFileSystem")
                 .getOrCreate();
     }
 
