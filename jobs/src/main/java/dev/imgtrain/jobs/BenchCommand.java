@@ -39,7 +39,7 @@ import static org.apache.spark.sql.functions.sum;
                 + "and the FLOP floor of one epoch of the preset; one epoch of plain single-process DL4J on the same "
                 + "data in memory; one epoch of imgtrain's Spark parameter averaging; ingest of the MNIST (and "
                 + "CIFAR-10) archives against gunzipping and reading the same bytes. Prints a table, writes --out.",
-                "Also: wall time to the target test accuracy (98 %: the seed's) for imgtrain and plain DL4J, from the "
+                "Also: wall time to the target test accuracy (98 %%: the seed's) for imgtrain and plain DL4J, from the "
                         + "features table (data loading included on both sides), and Spark MLlib's "
                         + "MultilayerPerceptronClassifier (same layers, native OpenBLAS) given imgtrain's time: its test accuracy."},
         subcommands = {BenchCommand.Storage.class})
@@ -64,6 +64,9 @@ final class BenchCommand implements Callable<Integer>, ConfiguredCommand {
 
     @Option(names = "--max-epochs", defaultValue = "20", description = "Epochs after which a run that has not reached the target stops (default ${DEFAULT-VALUE}).")
     int maxEpochs;
+
+    @Option(names = "--ingest-only", description = "Only the ingest figures (seconds, not minutes); the training figures are left out.")
+    boolean ingestOnly;
 
     @Option(names = "--mllib-seconds", defaultValue = "0", paramLabel = "SECONDS",
             description = "Wall-time budget for MLlib's perceptron: 0 (default) gives it imgtrain's median time to the target; a negative value skips it.")
@@ -107,70 +110,69 @@ final class BenchCommand implements Callable<Integer>, ConfiguredCommand {
                 add(raw, "gunzip_cifar10_seconds", Benchmarks.gunzipTarSeconds(Benchmarks.cifarArchive(cifarSource)));
             }
         }
-        PreprocessJob.run(spark, "mnist", warehouse, base.preprocessPartitions());
-        String features = warehouse.featuresDir("mnist").toString();
-        long loadStart = System.nanoTime();
-        List<org.nd4j.linalg.dataset.DataSet> batches = Benchmarks.trainBatches(spark, features,
-                base.model().batchSize(), base.train().maxExamples(), base.train().seed());
-        double plainLoadSeconds = (System.nanoTime() - loadStart) / 1e9;
-        List<org.nd4j.linalg.dataset.DataSet> testBatches = Benchmarks.testBatches(spark, features, 1000);
-        long examples = batches.stream().mapToLong(b -> b.numExamples()).sum();
-        double flopsPerEpoch = 3.0 * 2.0 * Benchmarks.macsPerExample(base.model(), 784, 10) * examples;
+        long examples = 0;
         List<Map<String, Object>> convergence = new ArrayList<>();
-        for (int r = 0; r < repeats; r++) {
-            double gflops = Benchmarks.matmulGflops(2048, 5);
-            add(raw, "matmul_gflops", gflops);
-            add(raw, "floor_epoch_seconds", flopsPerEpoch / (gflops * 1e9));
-            // Plain DL4J and imgtrain on Spark, each trained epoch by epoch up to the target accuracy: the second
-            // epoch of each is the epoch figure (the first includes JIT warm-up, and for Spark the batch export).
-            Benchmarks.Convergence plain = Benchmarks.plainTimeToAccuracy(base.model(), 784, 10, base.train().seed(),
-                    batches, testBatches, cores, target, maxEpochs);
-            add(raw, "local_epoch_seconds", plain.epochSeconds()[Math.min(1, plain.epochSeconds().length - 1)]);
-            add(raw, "local_seconds_to_target", plainLoadSeconds + plain.secondsToTarget());
-            PipelineConfig run = loader().withFlag("train.epochs", maxEpochs)
-                    .withSetting("train.stop-at-accuracy=" + target)
-                    .withFlag("train.run-id", "bench-" + System.currentTimeMillis()).load();
-            TrainResult result = TrainJob.run(spark, run, warehouse);
-            Benchmarks.Convergence spark_ = Benchmarks.fromEpochs(result.epochs(), result.batchSeconds(), target);
-            add(raw, "spark_epoch_seconds", spark_.epochSeconds()[Math.min(1, spark_.epochSeconds().length - 1)]);
-            add(raw, "spark_batch_export_seconds", result.batchSeconds());
-            add(raw, "spark_seconds_to_target", spark_.secondsToTarget());
-            Map<String, Object> c = new LinkedHashMap<>();
-            c.put("repeat", r + 1);
-            c.put("plain_load_seconds", plainLoadSeconds);
-            c.put("plain", plain);
-            c.put("spark_run", result.runId());
-            c.put("spark", spark_);
-            convergence.add(c);
-        }
         Map<String, Object> mllib = null;
-        if (mllibBudget >= 0) {
-            Dataset<Row> all = spark.read().parquet(features);
-            Dataset<Row> train = all.where(col("split").equalTo("train"));
-            if (base.train().maxExamples() > 0) {
-                train = train.orderBy("id").limit(base.train().maxExamples());
+        if (!ingestOnly) {
+            PreprocessJob.run(spark, "mnist", warehouse, base.preprocessPartitions());
+            String features = warehouse.featuresDir("mnist").toString();
+            long loadStart = System.nanoTime();
+            List<org.nd4j.linalg.dataset.DataSet> batches = Benchmarks.trainBatches(spark, features,
+                    base.model().batchSize(), base.train().maxExamples(), base.train().seed());
+            double plainLoadSeconds = (System.nanoTime() - loadStart) / 1e9;
+            List<org.nd4j.linalg.dataset.DataSet> testBatches = Benchmarks.testBatches(spark, features, 1000);
+            examples = batches.stream().mapToLong(b -> b.numExamples()).sum();
+            double flopsPerEpoch = 3.0 * 2.0 * Benchmarks.macsPerExample(base.model(), 784, 10) * examples;
+            for (int r = 0; r < repeats; r++) {
+                double gflops = Benchmarks.matmulGflops(2048, 5, cores);
+                add(raw, "matmul_gflops", gflops);
+                add(raw, "floor_epoch_seconds", flopsPerEpoch / (gflops * 1e9));
+                // Plain DL4J and imgtrain on Spark, each trained epoch by epoch up to the target accuracy: the second
+                // epoch of each is the epoch figure (the first includes JIT warm-up, and for Spark the batch export).
+                Benchmarks.Convergence plain = Benchmarks.plainTimeToAccuracy(base.model(), 784, 10, base.train().seed(),
+                        batches, testBatches, cores, target, maxEpochs);
+                add(raw, "local_epoch_seconds", plain.epochSeconds()[Math.min(1, plain.epochSeconds().length - 1)]);
+                add(raw, "local_seconds_to_target", plainLoadSeconds + plain.secondsToTarget());
+                PipelineConfig run = loader().withFlag("train.epochs", maxEpochs)
+                        .withSetting("train.stop-at-accuracy=" + target)
+                        .withFlag("train.run-id", "bench-" + System.currentTimeMillis()).load();
+                TrainResult result = TrainJob.run(spark, run, warehouse);
+                Benchmarks.Convergence spark_ = Benchmarks.fromEpochs(result.epochs(), result.batchSeconds(), target);
+                add(raw, "spark_epoch_seconds", spark_.epochSeconds()[Math.min(1, spark_.epochSeconds().length - 1)]);
+                add(raw, "spark_batch_export_seconds", result.batchSeconds());
+                add(raw, "spark_seconds_to_target", spark_.secondsToTarget());
+                Map<String, Object> c = new LinkedHashMap<>();
+                c.put("repeat", r + 1);
+                c.put("plain_load_seconds", plainLoadSeconds);
+                c.put("plain", plain);
+                c.put("spark_run", result.runId());
+                c.put("spark", spark_);
+                convergence.add(c);
             }
-            double budget = mllibBudget > 0 ? mllibBudget : median(raw.get("spark_seconds_to_target"));
-            if (Double.isNaN(budget)) {
-                budget = median(raw.get("spark_epoch_seconds")) * maxEpochs;
+            if (mllibBudget >= 0) {
+                Dataset<Row> all = spark.read().parquet(features);
+                Dataset<Row> train = all.where(col("split").equalTo("train"));
+                if (base.train().maxExamples() > 0) {
+                    train = train.orderBy("id").limit(base.train().maxExamples());
+                }
+                double budget = mllibBudget > 0 ? mllibBudget : median(raw.get("spark_seconds_to_target"));
+                if (Double.isNaN(budget)) {
+                    budget = median(raw.get("spark_epoch_seconds")) * maxEpochs;
+                }
+                mllib = new LinkedHashMap<>();
+                mllib.put("blas", dev.imgtrain.bench.MllibPeer.useNativeBlas());
+                mllib.putAll(dev.imgtrain.bench.MllibPeer.accuracyWithin(train, all.where(col("split").equalTo("test")),
+                        new int[]{784, base.model().hidden().get(0).units(), 10}, base.model().batchSize(),
+                        base.train().seed(), budget));
             }
-            mllib = new LinkedHashMap<>();
-            mllib.put("blas", dev.imgtrain.bench.MllibPeer.useNativeBlas());
-            mllib.putAll(dev.imgtrain.bench.MllibPeer.accuracyWithin(train, all.where(col("split").equalTo("test")),
-                    new int[]{784, base.model().hidden().get(0).units(), 10}, base.model().batchSize(),
-                    base.train().seed(), budget));
         }
         Map<String, Object> report = new LinkedHashMap<>();
-        double spark_ = median(raw.get("spark_epoch_seconds"));
-        double local = median(raw.get("local_epoch_seconds"));
-        report.put("spark_vs_local_epoch_ratio", spark_ / local);
-        report.put("local_epoch_vs_floor_ratio", local / median(raw.get("floor_epoch_seconds")));
-        report.put("time_to_98_vs_local_ratio", ratioOrNull(median(raw.get("spark_seconds_to_target")),
-                median(raw.get("local_seconds_to_target"))));
+        report.put("spark_vs_local_epoch_ratio", ratio(raw, "spark_epoch_seconds", "local_epoch_seconds"));
+        report.put("local_epoch_vs_floor_ratio", ratio(raw, "local_epoch_seconds", "floor_epoch_seconds"));
+        report.put("time_to_98_vs_local_ratio", ratio(raw, "spark_seconds_to_target", "local_seconds_to_target"));
         report.put("mllib_accuracy_at_equal_time", mllib == null ? null : mllib.get("test_accuracy"));
-        report.put("ingest_vs_gunzip_ratio_mnist", median(raw.get("ingest_mnist_seconds")) / median(raw.get("gunzip_mnist_seconds")));
-        report.put("ingest_vs_gunzip_ratio_cifar10", cifarSource == null ? null
-                : median(raw.get("ingest_cifar10_seconds")) / median(raw.get("gunzip_cifar10_seconds")));
+        report.put("ingest_vs_gunzip_ratio_mnist", ratio(raw, "ingest_mnist_seconds", "gunzip_mnist_seconds"));
+        report.put("ingest_vs_gunzip_ratio_cifar10", ratio(raw, "ingest_cifar10_seconds", "gunzip_cifar10_seconds"));
         Map<String, Object> medians = new LinkedHashMap<>();
         raw.forEach((k, v) -> medians.put(k, median(v)));
         report.put("medians", medians);
@@ -201,7 +203,13 @@ final class BenchCommand implements Callable<Integer>, ConfiguredCommand {
         return 0;
     }
 
-    private static Double ratioOrNull(double a, double b) {
+    /** The ratio of two figures' medians; null when either was not measured or a run never reached the target. */
+    private static Double ratio(Map<String, List<Double>> raw, String numerator, String denominator) {
+        if (!raw.containsKey(numerator) || !raw.containsKey(denominator)) {
+            return null;
+        }
+        double a = median(raw.get(numerator));
+        double b = median(raw.get(denominator));
         return Double.isNaN(a) || Double.isNaN(b) ? null : a / b;
     }
 

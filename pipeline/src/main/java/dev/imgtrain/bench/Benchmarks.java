@@ -31,20 +31,46 @@ public final class Benchmarks {
     private Benchmarks() {
     }
 
-    /** ND4J's float32 matrix product rate on n×n operands, GFLOP/s (best of {@code reps} after two warm-ups). */
-    public static double matmulGflops(int n, int reps) {
-        INDArray a = Nd4j.rand(DataType.FLOAT, n, n);
-        INDArray b = Nd4j.rand(DataType.FLOAT, n, n);
-        INDArray c = Nd4j.create(DataType.FLOAT, n, n);
-        a.mmuli(b, c);
-        a.mmuli(b, c);
-        double best = Double.MAX_VALUE;
-        for (int r = 0; r < reps; r++) {
-            long start = System.nanoTime();
+    /**
+     * ND4J's float32 matrix product rate on n×n operands with BLAS on {@code threads} threads, GFLOP/s (best of
+     * {@code reps} after two warm-ups).
+     */
+    public static double matmulGflops(int n, int reps, int threads) {
+        return withThreads(threads, () -> {
+            INDArray a = Nd4j.rand(DataType.FLOAT, n, n);
+            INDArray b = Nd4j.rand(DataType.FLOAT, n, n);
+            INDArray c = Nd4j.create(DataType.FLOAT, n, n);
             a.mmuli(b, c);
-            best = Math.min(best, (System.nanoTime() - start) / 1e9);
+            a.mmuli(b, c);
+            double best = Double.MAX_VALUE;
+            for (int r = 0; r < reps; r++) {
+                long start = System.nanoTime();
+                a.mmuli(b, c);
+                best = Math.min(best, (System.nanoTime() - start) / 1e9);
+            }
+            return 2.0 * n * n * n / best / 1e9;
+        });
+    }
+
+    /**
+     * Runs {@code body} with ND4J on {@code threads} threads: its own ops' threads and its BLAS library's (OpenBLAS
+     * reads OMP_NUM_THREADS once, at load, and bin/imgtrain sets that to 1 for the Spark workers, which are threads of
+     * one JVM), then puts both back.
+     */
+    static <T> T withThreads(int threads, java.util.function.Supplier<T> body) {
+        int before = Nd4j.getEnvironment().maxThreads();
+        int beforeMaster = Nd4j.getEnvironment().maxMasterThreads();
+        int beforeBlas = Nd4j.factory().blas().getMaxThreads();
+        Nd4j.getEnvironment().setMaxThreads(threads);
+        Nd4j.getEnvironment().setMaxMasterThreads(threads);
+        Nd4j.factory().blas().setMaxThreads(threads);
+        try {
+            return body.get();
+        } finally {
+            Nd4j.getEnvironment().setMaxThreads(before);
+            Nd4j.getEnvironment().setMaxMasterThreads(beforeMaster);
+            Nd4j.factory().blas().setMaxThreads(beforeBlas);
         }
-        return 2.0 * n * n * n / best / 1e9;
     }
 
     /** Multiply-accumulates of one example's forward pass through the dense network. */
@@ -91,7 +117,7 @@ public final class Benchmarks {
     }
 
     /**
-     * Plain single-process DL4J trained epoch by epoch on in-memory batches (ND4J on {@code threads} threads) until
+     * Plain single-process DL4J trained epoch by epoch on in-memory batches (ND4J and BLAS on {@code threads} threads) until
      * the test accuracy reaches {@code target} or {@code maxEpochs} pass; the batch order is reshuffled (seeded) every
      * epoch, as DL4J's random splits reorder imgtrain's batch files. Evaluation after each epoch is not timed.
      * {@code secondsToTarget} is NaN when the target was not reached.
@@ -99,11 +125,7 @@ public final class Benchmarks {
     public static Convergence plainTimeToAccuracy(NetworkSpec spec, int inputs, int classes, long seed,
                                                   List<DataSet> train, List<DataSet> test, int threads,
                                                   double target, int maxEpochs) {
-        int before = Nd4j.getEnvironment().maxThreads();
-        int beforeMaster = Nd4j.getEnvironment().maxMasterThreads();
-        Nd4j.getEnvironment().setMaxThreads(threads);
-        Nd4j.getEnvironment().setMaxMasterThreads(threads);
-        try {
+        return withThreads(threads, () -> {
             MultiLayerNetwork net = NetworkFactory.network(spec, inputs, classes, seed);
             List<Double> seconds = new ArrayList<>();
             List<Double> accuracy = new ArrayList<>();
@@ -127,10 +149,7 @@ public final class Benchmarks {
                 }
             }
             return new Convergence(toArray(seconds), toArray(accuracy), target, Double.NaN, -1);
-        } finally {
-            Nd4j.getEnvironment().setMaxThreads(before);
-            Nd4j.getEnvironment().setMaxMasterThreads(beforeMaster);
-        }
+        });
     }
 
     /** The same figures from an imgtrain run's per-epoch metrics (its validation is the test split by default). */
