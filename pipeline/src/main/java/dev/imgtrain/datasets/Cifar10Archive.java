@@ -34,28 +34,37 @@ public final class Cifar10Archive implements SplitDecoder {
     static final List<String> TRAIN = List.of(PREFIX + "data_batch_1.bin", PREFIX + "data_batch_2.bin",
             PREFIX + "data_batch_3.bin", PREFIX + "data_batch_4.bin", PREFIX + "data_batch_5.bin");
     static final List<String> TEST = List.of(PREFIX + "test_batch.bin");
+    /** The split name that reads train and test in one pass. */
+    public static final String BOTH = "train+test";
 
     private final String archiveName;
     private final CountingDigest raw;
     private final TarArchiveInputStream tar;
     private final List<String> wanted;
+    private final boolean bothSplits;
     private final Set<String> seen = new LinkedHashSet<>();
     private final List<String> classNames = new ArrayList<>();
     private final byte[] record = new byte[RECORD_BYTES];
     private String member;
     private long recordsLeft;
     private long recordInMember;
-    private int index;
+    private int trainIndex;
+    private int testIndex;
     private boolean finished;
 
-    /** Opens the archive for {@code split} ("train" or "test"). */
+    /**
+     * Opens the archive for {@code split}: "train", "test", or {@link #BOTH} (every example once, in archive order,
+     * each {@link Example} naming its split: one pass over the archive instead of one per split).
+     */
     public Cifar10Archive(String archiveName, InputStream in, String split) {
         this.archiveName = archiveName;
         this.wanted = switch (split) {
             case "train" -> TRAIN;
             case "test" -> TEST;
+            case BOTH -> concat(TRAIN, TEST, List.of());
             default -> throw new IllegalArgumentException("CIFAR-10 has no split '" + split + "'");
         };
+        this.bothSplits = BOTH.equals(split);
         this.raw = new CountingDigest(in);
         try {
             this.tar = new TarArchiveInputStream(new GZIPInputStream(raw.stream(), 1 << 16));
@@ -86,7 +95,9 @@ public final class Cifar10Archive implements SplitDecoder {
             recordInMember++;
             byte[] pixels = new byte[IMAGE_BYTES];
             System.arraycopy(record, 1, pixels, 0, IMAGE_BYTES);
-            return new Example(index++, label, pixels);
+            boolean test = TEST.contains(member);
+            int index = test ? testIndex++ : trainIndex++;
+            return new Example(index, label, pixels, bothSplits ? (test ? "test" : "train") : null);
         } catch (IOException e) {
             throw invalid("corrupt archive (" + e.getMessage() + ")", e);
         }

@@ -2,6 +2,7 @@ package dev.imgtrain.ingest;
 
 import dev.imgtrain.datasets.DatasetManifest;
 import dev.imgtrain.datasets.DatasetSpec;
+import dev.imgtrain.datasets.DecodeAhead;
 import dev.imgtrain.datasets.DecodeTask;
 import dev.imgtrain.datasets.Example;
 import dev.imgtrain.datasets.ImageFolder;
@@ -12,6 +13,7 @@ import dev.imgtrain.store.SparkFailures;
 import dev.imgtrain.store.Warehouse;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Row;
@@ -103,7 +105,9 @@ public final class IngestJob {
     private static DatasetManifest writeAndCommit(SparkSession spark, DatasetSpec spec, JavaRDD<Row> rows,
                                                   CollectionAccumulator<TaskResult> results, Path tmp,
                                                   Warehouse warehouse) {
+        long start = System.nanoTime();
         spark.createDataFrame(rows, RAW_SCHEMA).write().parquet(new Path(tmp, "raw").toString());
+        long written = System.nanoTime();
         List<TaskResult> taskResults = new ArrayList<>(results.value());
         List<String> classes = spec.classes();
         for (TaskResult r : taskResults) {
@@ -133,7 +137,9 @@ public final class IngestJob {
                 classCounts, List.copyOf(files.values()), Instant.now().toString());
         warehouse.commitDirectory(new Path(tmp, "raw"), warehouse.rawDir(spec.name()));
         warehouse.writeJson(warehouse.manifest(spec.name()), manifest);
-        LOG.info("ingest {}: committed {} to {}", spec.name(), counts, warehouse.datasetDir(spec.name()));
+        LOG.info("ingest {}: committed {} to {} (decode + Parquet write {} s, commit {} s)", spec.name(), counts,
+                warehouse.datasetDir(spec.name()), String.format("%.2f", (written - start) / 1e9),
+                String.format("%.2f", (System.nanoTime() - written) / 1e9));
         return manifest;
     }
 
@@ -162,26 +168,48 @@ public final class IngestJob {
                                         SerializableConfiguration hadoop, CollectionAccumulator<TaskResult> results)
             throws IOException {
         Path source = new Path(sourceUri);
-        SplitDecoder decoder = spec.format().open(spec, task, source.getFileSystem(hadoop.value()), source);
-        String split = task.split();
+        // Decoding runs a bounded queue ahead of Spark's Parquet writer, on its own thread (DecodeAhead).
+        SplitDecoder decoder = DecodeAhead.start(
+                spec.format().open(spec, task, source.getFileSystem(hadoop.value()), source), spec.name() + "-" + task.key());
+        TaskContext context = TaskContext.get();
+        if (context != null) {
+            context.addTaskCompletionListener((org.apache.spark.util.TaskCompletionListener) done -> {
+                try {
+                    decoder.close();
+                } catch (IOException e) {
+                    LOG.warn("ingest {}: closing {}: {}", spec.name(), task.key(), e.toString());
+                }
+            });
+        }
         LOG.info("ingest {}: decoding {} from {}", spec.name(), task.key(), source);
+        // Label counts per split: a task reads one split, or (CIFAR-10) both in one pass, each example naming its own.
+        Map<String, long[]> labelCounts = new LinkedHashMap<>();
+        for (String split : spec.splits()) {
+            if (split.equals(task.split()) || !spec.splits().contains(task.split())) {
+                labelCounts.put(split, new long[spec.classes().size()]);
+            }
+        }
         return new Iterator<>() {
-            private final long[] labelCounts = new long[spec.classes().size()];
             private Example next = advance();
 
             private Example advance() {
                 Example example = decoder.next();
                 if (example == null) {
-                    results.add(new TaskResult(split, labelCounts, decoder.sources(), decoder.classNames()));
+                    labelCounts.forEach((split, counts) -> results.add(
+                            new TaskResult(split, counts, decoder.sources(), decoder.classNames())));
                     try {
                         decoder.close();
                     } catch (IOException e) {
                         throw new UncheckedIOException(e);
                     }
                 } else {
-                    labelCounts[example.label()]++;
+                    labelCounts.get(splitOf(example))[example.label()]++;
                 }
                 return example;
+            }
+
+            private String splitOf(Example e) {
+                return e.split() != null ? e.split() : task.split();
             }
 
             @Override
@@ -196,7 +224,7 @@ public final class IngestJob {
                 }
                 Example e = next;
                 next = advance();
-                return RowFactory.create((long) e.index(), split, e.label(), e.pixels());
+                return RowFactory.create((long) e.index(), splitOf(e), e.label(), e.pixels());
             }
         };
     }

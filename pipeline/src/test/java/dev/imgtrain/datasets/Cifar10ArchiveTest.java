@@ -45,6 +45,24 @@ class Cifar10ArchiveTest {
     }
 
     @Test
+    void bothSplitsInOnePassAreEachSplitsExamplesNamedAndNumberedAsWhenReadAlone() throws Exception {
+        byte[] archive = CifarFixtures.archive(CifarFixtures.validMembers(3, 4), null);
+        List<Example> both = readAll(archive, Cifar10Archive.BOTH);
+        for (String split : List.of("train", "test")) {
+            List<Example> alone = readAll(archive, split);
+            List<Example> named = both.stream().filter(e -> split.equals(e.split())).toList();
+            assertEquals(alone.size(), named.size(), split);
+            for (int i = 0; i < alone.size(); i++) {
+                assertEquals(alone.get(i).index(), named.get(i).index(), split + " " + i);
+                assertEquals(alone.get(i).label(), named.get(i).label(), split + " " + i);
+                assertArrayEquals(alone.get(i).pixels(), named.get(i).pixels(), split + " " + i);
+            }
+        }
+        assertEquals(19, both.size());
+        assertEquals(null, readAll(archive, "train").get(0).split(), "a one-split reader leaves the split to its task");
+    }
+
+    @Test
     void classNamesAndChecksumComeFromTheArchive() throws Exception {
         byte[] archive = CifarFixtures.archive(CifarFixtures.validMembers(1, 1), null);
         try (Cifar10Archive reader = new Cifar10Archive(ARCHIVE, new ByteArrayInputStream(archive), "test")) {
