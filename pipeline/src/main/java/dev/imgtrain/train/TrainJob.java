@@ -95,7 +95,7 @@ public final class TrainJob {
                                    List<String> files, JavaSparkContext jsc) {
         PipelineConfig.TrainConfig tc = config.train();
         MultiLayerNetwork network = NetworkFactory.network(config.model(), manifest.features(), manifest.numClasses(), tc.seed());
-        ParameterAveragingTrainingMaster master = new ParameterAveragingTrainingMaster.Builder(tc.workers(), tc.batchSizePerWorker())
+        RoundTrainingMaster master = new RoundTrainingMaster(new ParameterAveragingTrainingMaster.Builder(tc.workers(), tc.batchSizePerWorker())
                 .batchSizePerWorker(tc.batchSizePerWorker())
                 .averagingFrequency(tc.averagingFrequency())
                 .workerPrefetchNumBatches(tc.prefetch())
@@ -104,8 +104,7 @@ public final class TrainJob {
                 // Each round's paths come with one partition per worker (see rounds()). DL4J's default
                 // (Repartition.Always) would shuffle them again, and a shuffle's block order differs between cluster
                 // runs, so the workers' batch order (and the model) did.
-                .repartionData(Repartition.NumPartitionsWorkersDiffers)
-                .build();
+                .repartionData(Repartition.NumPartitionsWorkersDiffers));
         SparkDl4jMultiLayer sparkNet = new SparkDl4jMultiLayer(jsc, network, master);
         TrainingStats.useSystemClockUnlessSet();
         sparkNet.setCollectTrainingStats(tc.collectStats());
@@ -124,7 +123,7 @@ public final class TrainJob {
                 for (List<String> round : rounds(files, tc, epoch)) {
                     // Spark slices the list into contiguous, equal parts: averaging-frequency files per worker.
                     JavaRDD<String> paths = jsc.parallelize(round, Math.min(tc.workers(), round.size()));
-                    sparkNet.fitPaths(paths, new BatchFileLoader());
+                    sparkNet.fitPaths(master.withKnownCount(paths, round.size()), new BatchFileLoader());
                 }
                 double seconds = (System.nanoTime() - start) / 1e9;
                 if (tc.collectStats()) {
