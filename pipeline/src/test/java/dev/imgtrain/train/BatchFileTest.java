@@ -1,0 +1,55 @@
+package dev.imgtrain.train;
+
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.io.IOException;
+import java.util.Arrays;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+class BatchFileTest {
+    private static DataSet batch(int rows, int features, int labels) {
+        Nd4j.getRandom().setSeed(7);
+        return new DataSet(Nd4j.rand(DataType.FLOAT, rows, features), Nd4j.rand(DataType.FLOAT, rows, labels));
+    }
+
+    @Test
+    void roundTripsEveryValueAndShape() throws Exception {
+        DataSet batch = batch(7, 13, 3);
+        byte[] bytes = BatchFile.encode(batch);
+        assertEquals(BatchFile.HEADER_BYTES + 4 * 7 * (13 + 3), bytes.length);
+        DataSet back = BatchFile.decode(bytes, "f.bin");
+        assertArrayEquals(new long[]{7, 13}, back.getFeatures().shape());
+        assertArrayEquals(new long[]{7, 3}, back.getLabels().shape());
+        assertArrayEquals(batch.getFeatures().toFloatMatrix(), back.getFeatures().toFloatMatrix());
+        assertArrayEquals(batch.getLabels().toFloatMatrix(), back.getLabels().toFloatMatrix());
+    }
+
+    @Test
+    void aViewIsWrittenAsItsOwnValues() throws Exception {
+        DataSet whole = batch(6, 4, 2);
+        DataSet firstRows = new DataSet(whole.getFeatures().get(org.nd4j.linalg.indexing.NDArrayIndex.interval(0, 3),
+                org.nd4j.linalg.indexing.NDArrayIndex.all()), whole.getLabels().get(
+                org.nd4j.linalg.indexing.NDArrayIndex.interval(0, 3), org.nd4j.linalg.indexing.NDArrayIndex.all()));
+        DataSet back = BatchFile.decode(BatchFile.encode(firstRows), "v.bin");
+        assertArrayEquals(firstRows.getFeatures().toFloatMatrix(), back.getFeatures().toFloatMatrix());
+    }
+
+    @Test
+    void truncatedOrForeignBytesAreRejectedNamingTheFile() {
+        byte[] bytes = BatchFile.encode(batch(5, 4, 2));
+        IOException truncated = assertThrows(IOException.class,
+                () -> BatchFile.decode(Arrays.copyOf(bytes, bytes.length - 4), "part-00001-batch-000002.bin"));
+        assertEquals("part-00001-batch-000002.bin: 136 bytes, expected 140 for 5 rows of 4 features and 2 labels "
+                + "(truncated or overwritten)", truncated.getMessage());
+        byte[] foreign = bytes.clone();
+        foreign[0] = 'X';
+        assertEquals("x.bin: not an imgtrain mini-batch file (version 1)",
+                assertThrows(IOException.class, () -> BatchFile.decode(foreign, "x.bin")).getMessage());
+    }
+}
