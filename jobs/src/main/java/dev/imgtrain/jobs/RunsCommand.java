@@ -104,8 +104,11 @@ final class RunsCommand implements Runnable {
             System.out.printf("run %s: %s on %s, created %s%n", runId, p.path("preset").asText(), p.path("dataset").asText(),
                     p.path("created_at").asText());
             JsonNode t = p.path("config").path("train");
+            // Runs from before params.json had "training" only have the configured value (never 0 then).
+            int averaging = p.path("training").has("averaging_frequency")
+                    ? p.path("training").path("averaging_frequency").asInt() : t.path("averaging-frequency").asInt();
             System.out.printf("  %d workers, seed %d, averaging every %d, Spark master %s%n", t.path("workers").asInt(),
-                    t.path("seed").asLong(), t.path("averaging-frequency").asInt(), p.path("spark_master").asText());
+                    t.path("seed").asLong(), averaging, p.path("spark_master").asText());
             System.out.println("  epoch  train_loss  val_loss  val_accuracy  seconds");
             for (JsonNode m : run.get("metrics")) {
                 System.out.printf("  %5d  %10.4f  %8.4f  %12.4f  %7.1f%n", m.path("epoch").asInt(), m.path("train_loss").asDouble(),

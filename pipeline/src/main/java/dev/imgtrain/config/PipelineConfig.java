@@ -21,10 +21,11 @@ public record PipelineConfig(String dataset, String format, String source, Strin
         String warehouse = Checks.nonBlank(c, "warehouse");
         int partitions = Checks.intIn(c, "preprocess.partitions", 1, 100_000);
         NetworkSpec spec = NetworkSpec.from(model);
-        TrainConfig train = TrainConfig.from(c, preset, spec.batchSize());
+        Config effective = c.withValue("model", model.root());
+        int presetAveraging = Checks.intIn(effective, "model.averaging-frequency", 1, 100_000);
+        TrainConfig train = TrainConfig.from(c, preset, spec.batchSize(), presetAveraging);
         EvaluateConfig evaluate = new EvaluateConfig(Checks.runIdOrEmpty(c, "evaluate.run"),
                 Checks.intIn(c, "evaluate.batch-size", 1, 1 << 20));
-        Config effective = c.withValue("model", model.root());
         return new PipelineConfig(dataset, format, source, warehouse, partitions, train, evaluate, StorageConfig.from(c), spec,
                 ConfigLoader.render(effective));
     }
@@ -37,13 +38,15 @@ public record PipelineConfig(String dataset, String format, String source, Strin
     /**
      * Training settings ({@code train.*}). {@code batchSizePerWorker} is {@code train.batch-size} when set, else the
      * preset's (global, Keras-style) batch size split over the workers, so that one averaged step sees about as many
-     * examples as one step of the seed's single-process training.
+     * examples as one step of the seed's single-process training. {@code averagingFrequency} is
+     * {@code train.averaging-frequency} when set, else the preset's {@code averaging-frequency}.
      */
     public record TrainConfig(String preset, int epochs, int workers, long seed, String runId, int batchSizePerWorker,
                               int averagingFrequency, int prefetch, double validationFraction, int maxExamples,
                               boolean checkpoints, boolean collectStats, double stopAtAccuracy) {
-        static TrainConfig from(Config c, String preset, int presetBatchSize) {
+        static TrainConfig from(Config c, String preset, int presetBatchSize, int presetAveraging) {
             int batch = Checks.intIn(c, "train.batch-size", 0, 1 << 16);
+            int averaging = Checks.intIn(c, "train.averaging-frequency", 0, 100_000);
             int workers = Checks.intIn(c, "train.workers", 1, 10_000);
             double fraction = c.getDouble("train.validation-fraction");
             if (!(fraction >= 0.0 && fraction < 0.5)) {
@@ -55,7 +58,7 @@ public record PipelineConfig(String dataset, String format, String source, Strin
                     c.getLong("train.seed"),
                     Checks.runIdOrEmpty(c, "train.run-id"),
                     batch == 0 ? Math.max(1, (presetBatchSize + workers - 1) / workers) : batch,
-                    Checks.intIn(c, "train.averaging-frequency", 1, 100_000),
+                    averaging == 0 ? presetAveraging : averaging,
                     Checks.intIn(c, "train.prefetch", 0, 1_000),
                     fraction,
                     Checks.intIn(c, "train.max-examples", 0, Integer.MAX_VALUE),

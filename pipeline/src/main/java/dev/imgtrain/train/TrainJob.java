@@ -200,6 +200,12 @@ public final class TrainJob {
         params.put("created_at", Instant.now().toString());
         params.put("dataset", config.dataset());
         params.put("preset", config.train().preset());
+        // The values training used where the configuration says 0 (= the preset's, split over the workers).
+        Map<String, Object> effective = new LinkedHashMap<>();
+        effective.put("workers", config.train().workers());
+        effective.put("batch_size_per_worker", config.train().batchSizePerWorker());
+        effective.put("averaging_frequency", config.train().averagingFrequency());
+        params.put("training", effective);
         try {
             params.put("config", Warehouse.JSON.readTree(config.rendered()));
         } catch (IOException e) {

@@ -28,11 +28,22 @@ class ConfigLoaderTest {
         assertEquals(10, c.train().epochs());
         assertEquals(2, c.train().workers());
         assertEquals(64, c.train().batchSizePerWorker(), "the preset's global batch of 128 split over 2 workers");
-        assertEquals(20, c.train().averagingFrequency());
+        assertEquals(40, c.train().averagingFrequency(), "mnist-dense-512's own (train.averaging-frequency = 0)");
         assertEquals(2, c.train().prefetch());
         assertEquals("rmsprop", c.model().updater().name());
         assertEquals(0.001, c.model().updater().learningRate());
         assertEquals(512, c.model().hidden().get(0).units());
+    }
+
+    @Test
+    void averagingFrequencyIsThePresetsUnlessTrainSetsIt() {
+        assertEquals(20, new ConfigLoader().withFlag("train.preset", "cifar10-dense-32-16").load().train().averagingFrequency());
+        assertEquals(7, new ConfigLoader().withSetting("train.averaging-frequency=7").load().train().averagingFrequency());
+        assertEquals(9, new ConfigLoader().withSetting("model.averaging-frequency=9").load().train().averagingFrequency());
+        assertEquals("model.averaging-frequency = 0: expected an integer in [1, 100000]",
+                error(new ConfigLoader().withSetting("model.averaging-frequency=0")));
+        assertEquals("train.averaging-frequency = -1: expected an integer in [0, 100000]",
+                error(new ConfigLoader().withSetting("train.averaging-frequency=-1")));
     }
 
     @Test
