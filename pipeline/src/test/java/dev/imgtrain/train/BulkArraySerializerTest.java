@@ -1,0 +1,72 @@
+package dev.imgtrain.train;
+
+import org.apache.spark.SparkConf;
+import org.apache.spark.serializer.KryoSerializer;
+import org.apache.spark.serializer.SerializerInstance;
+import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingResult;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+import scala.reflect.ClassTag$;
+
+import java.nio.ByteBuffer;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/** Through Spark's own KryoSerializer with imgtrain's registrator, as the training jobs use it. */
+class BulkArraySerializerTest {
+    private static final SerializerInstance KRYO = new KryoSerializer(new SparkConf()
+            .set("spark.kryo.registrator", KryoRegistration.class.getName())).newInstance();
+
+    @SuppressWarnings("unchecked")
+    private static <T> T roundTrip(T value) {
+        ByteBuffer bytes = KRYO.serialize(value, ClassTag$.MODULE$.apply(Object.class));
+        return (T) KRYO.deserialize(bytes, ClassTag$.MODULE$.apply(Object.class));
+    }
+
+    private static void assertSameArray(INDArray expected, INDArray actual) {
+        assertEquals(expected.dataType(), actual.dataType());
+        assertArrayEquals(expected.shape(), actual.shape());
+        assertEquals(expected, actual);
+    }
+
+    @Test
+    void floatAndDoubleArraysOfEveryLayoutComeBackEqual() {
+        Nd4j.getRandom().setSeed(3);
+        INDArray matrix = Nd4j.rand(DataType.FLOAT, 5, 7);
+        assertSameArray(matrix, roundTrip(matrix));
+        INDArray doubles = Nd4j.rand(DataType.DOUBLE, 3, 4, 2);
+        assertSameArray(doubles, roundTrip(doubles));
+        INDArray view = matrix.get(NDArrayIndex.interval(1, 4), NDArrayIndex.interval(2, 6));
+        assertSameArray(view, roundTrip(view));
+        INDArray fOrder = matrix.dup('f');
+        assertSameArray(fOrder, roundTrip(fOrder));
+        INDArray row = Nd4j.rand(DataType.FLOAT, 1, 407_050);
+        assertSameArray(row, roundTrip(row));
+        INDArray vector = Nd4j.rand(DataType.FLOAT, 11);
+        assertSameArray(vector, roundTrip(vector));
+        INDArray scalar = Nd4j.scalar(2.5f);
+        assertSameArray(scalar, roundTrip(scalar));
+    }
+
+    @Test
+    void otherTypesAndEmptyArraysGoThroughNd4jsOwnSerializer() {
+        INDArray ints = Nd4j.createFromArray(new int[][]{{1, 2}, {3, 4}});
+        assertSameArray(ints, roundTrip(ints));
+        INDArray empty = Nd4j.create(DataType.FLOAT, 0);
+        assertEquals(0, ((INDArray) roundTrip(empty)).length());
+    }
+
+    @Test
+    void aParameterAveragingResultKeepsItsArrays() {
+        INDArray params = Nd4j.rand(DataType.FLOAT, 1, 1000);
+        INDArray updater = Nd4j.rand(DataType.FLOAT, 1, 1000);
+        ParameterAveragingTrainingResult back = roundTrip(new ParameterAveragingTrainingResult(params, updater, 0.25, null, null, null));
+        assertSameArray(params, back.getParameters());
+        assertSameArray(updater, back.getUpdaterState());
+        assertEquals(0.25, back.getScore());
+    }
+}
