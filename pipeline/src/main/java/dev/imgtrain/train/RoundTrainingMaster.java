@@ -14,7 +14,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * round, so that was one extra Spark job per round. Averaging, broadcasting and the workers are DL4J's own.
  */
 public class RoundTrainingMaster extends ParameterAveragingTrainingMaster {
-    private final transient Map<Integer, Long> knownCounts = new ConcurrentHashMap<>();
+    private final Map<Integer, Long> knownCounts = new ConcurrentHashMap<>();
 
     public RoundTrainingMaster(ParameterAveragingTrainingMaster.Builder builder) {
         super(builder);
