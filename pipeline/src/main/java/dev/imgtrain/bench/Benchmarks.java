@@ -20,7 +20,6 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.zip.GZIPInputStream;
 
@@ -95,19 +94,18 @@ public final class Benchmarks {
             train = train.limit(maxExamples);
         }
         // Shuffled by the same seeded hash as imgtrain's mini-batch files (MiniBatches.export), not in archive order.
-        train = train.orderBy(org.apache.spark.sql.functions.xxhash64(col("id"), org.apache.spark.sql.functions.lit(seed)));
-        List<MiniBatches.Example> rows = MiniBatches.examples(train).collectAsList();
-        List<DataSet> batches = new ArrayList<>();
-        Iterator<DataSet> it = MiniBatches.batches(rows.iterator(), batchSize);
-        it.forEachRemaining(batches::add);
-        return batches;
+        return inMemory(train.orderBy(MiniBatches.shuffleKey(seed)), batchSize);
     }
 
     /** The test split of a features table, in memory on the driver, as batches of {@code batchSize}. */
     public static List<DataSet> testBatches(SparkSession spark, String featuresDir, int batchSize) {
-        var test = spark.read().parquet(featuresDir).where(col("split").equalTo("test")).orderBy(col("id"));
+        return inMemory(spark.read().parquet(featuresDir).where(col("split").equalTo("test")).orderBy(col("id")), batchSize);
+    }
+
+    /** The rows of a features frame, in its order, collected to the driver as mini-batches of {@code batchSize}. */
+    private static List<DataSet> inMemory(org.apache.spark.sql.Dataset<Row> rows, int batchSize) {
         List<DataSet> batches = new ArrayList<>();
-        MiniBatches.batches(MiniBatches.examples(test).collectAsList().iterator(), batchSize).forEachRemaining(batches::add);
+        MiniBatches.batches(MiniBatches.examples(rows).collectAsList().iterator(), batchSize).forEachRemaining(batches::add);
         return batches;
     }
 

@@ -184,8 +184,9 @@ public final class IngestJob {
         LOG.info("ingest {}: decoding {} from {}", spec.name(), task.key(), source);
         // Label counts per split: a task reads one split, or (CIFAR-10) both in one pass, each example naming its own.
         Map<String, long[]> labelCounts = new LinkedHashMap<>();
+        boolean everySplit = !spec.splits().contains(task.split());
         for (String split : spec.splits()) {
-            if (split.equals(task.split()) || !spec.splits().contains(task.split())) {
+            if (everySplit || split.equals(task.split())) {
                 labelCounts.put(split, new long[spec.classes().size()]);
             }
         }

@@ -33,9 +33,15 @@ final class BatchFile {
         ByteBuffer bytes = ByteBuffer.allocate(HEADER_BYTES + 4 * rows * (nFeatures + nLabels)).order(ByteOrder.LITTLE_ENDIAN);
         bytes.putInt(MAGIC).putInt(VERSION).putInt(rows).putInt(nFeatures).putInt(nLabels);
         FloatBuffer floats = bytes.asFloatBuffer();
-        floats.put(features.dup('c').data().asFloat());
-        floats.put(labels.dup('c').data().asFloat());
+        floats.put(cOrder(features).data().asFloat());
+        floats.put(cOrder(labels).data().asFloat());
         return bytes.array();
+    }
+
+    /** {@code array} itself when its buffer holds exactly its values in 'c' order, else a 'c'-ordered copy. */
+    static INDArray cOrder(INDArray array) {
+        return array.isView() || array.ordering() != 'c' || array.data().length() != array.length()
+                ? array.dup('c') : array;
     }
 
     /** The batch in {@code bytes}; {@code file} names it in the error when the bytes are not a whole batch file. */

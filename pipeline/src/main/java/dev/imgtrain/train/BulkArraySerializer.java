@@ -41,8 +41,7 @@ final class BulkArraySerializer extends Serializer<INDArray> {
         for (long dim : shape) {
             output.writeVarLong(dim, true);
         }
-        INDArray c = array.isView() || array.ordering() != 'c' || array.data().length() != array.length()
-                ? array.dup('c') : array;
+        INDArray c = BatchFile.cOrder(array);
         ByteBuffer bytes;
         if (type == DataType.FLOAT) {
             float[] values = c.data().asFloat();

@@ -88,8 +88,7 @@ public final class MiniBatches {
                                       Configuration hadoopConf) {
         SerializableConfiguration hadoop = new SerializableConfiguration(hadoopConf);
         String base = dir.toString();
-        Column key = xxhash64(col("id"), lit(shuffleSeed));
-        Dataset<Row> shuffled = rows.select(key.as("shuffle_key"), col(FEATURES), col(LABELS))
+        Dataset<Row> shuffled = rows.select(shuffleKey(shuffleSeed).as("shuffle_key"), col(FEATURES), col(LABELS))
                 .repartition(partitions, col("shuffle_key"))
                 .sortWithinPartitions("shuffle_key");
         Encoder<String> strings = Encoders.STRING();
@@ -97,6 +96,11 @@ public final class MiniBatches {
                 write(batches(it, batchSize), new Path(base), hadoop.value()), strings).collectAsList());
         Collections.sort(paths);
         return paths;
+    }
+
+    /** The seeded order of examples in the mini-batch files: a hash of (id, seed). */
+    public static Column shuffleKey(long seed) {
+        return xxhash64(col("id"), lit(seed));
     }
 
     private static Iterator<String> write(Iterator<DataSet> batches, Path dir, Configuration conf) throws IOException {

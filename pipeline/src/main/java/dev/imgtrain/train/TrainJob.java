@@ -133,9 +133,7 @@ public final class TrainJob {
                     stats.add(epochStats);
                     Map<String, Object> file = new LinkedHashMap<>();
                     file.put("run_id", runId);
-                    file.put("workers", tc.workers());
-                    file.put("batch_size_per_worker", tc.batchSizePerWorker());
-                    file.put("averaging_frequency", tc.averagingFrequency());
+                    file.putAll(effectiveTraining(tc));
                     file.put("batch_files_seconds", batchSeconds);
                     file.put("total", TrainingStats.summarise(sparkNet.getSparkTrainingStats(), 0));
                     file.put("epochs", stats);
@@ -189,6 +187,15 @@ public final class TrainJob {
         return rounds;
     }
 
+    /** The values training uses where the configuration may say 0 (= the preset's, split over the workers). */
+    private static Map<String, Object> effectiveTraining(PipelineConfig.TrainConfig tc) {
+        Map<String, Object> effective = new LinkedHashMap<>();
+        effective.put("workers", tc.workers());
+        effective.put("batch_size_per_worker", tc.batchSizePerWorker());
+        effective.put("averaging_frequency", tc.averagingFrequency());
+        return effective;
+    }
+
     private static String fmt(double v) {
         return String.format("%.4f", v);
     }
@@ -200,12 +207,7 @@ public final class TrainJob {
         params.put("created_at", Instant.now().toString());
         params.put("dataset", config.dataset());
         params.put("preset", config.train().preset());
-        // The values training used where the configuration says 0 (= the preset's, split over the workers).
-        Map<String, Object> effective = new LinkedHashMap<>();
-        effective.put("workers", config.train().workers());
-        effective.put("batch_size_per_worker", config.train().batchSizePerWorker());
-        effective.put("averaging_frequency", config.train().averagingFrequency());
-        params.put("training", effective);
+        params.put("training", effectiveTraining(config.train()));
         try {
             params.put("config", Warehouse.JSON.readTree(config.rendered()));
         } catch (IOException e) {
