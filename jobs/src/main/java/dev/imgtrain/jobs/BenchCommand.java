@@ -132,6 +132,14 @@ final class BenchCommand implements Callable<Integer>, ConfiguredCommand {
                 Benchmarks.Convergence plain = Benchmarks.plainTimeToAccuracy(base.model(), 784, 10, base.train().seed(),
                         batches, testBatches, cores, target, maxEpochs);
                 add(raw, "local_epoch_seconds", plain.epochSeconds()[Math.min(1, plain.epochSeconds().length - 1)]);
+                if ("rmsprop".equals(base.model().updater().name()) && "java".equals(base.model().updater().implementation())) {
+                    // The same plain epoch with ND4J's own RMSProp op instead of imgtrain's loop (CpuRmsProp): what the
+                    // loop is worth; the target ratios use the network as imgtrain trains it.
+                    Benchmarks.Convergence nd4jUpdater = Benchmarks.plainTimeToAccuracy(
+                            base.model().withUpdaterImplementation("nd4j"), 784, 10, base.train().seed(), batches,
+                            testBatches, cores, 2.0, 2);
+                    add(raw, "local_epoch_nd4j_updater_seconds", nd4jUpdater.epochSeconds()[1]);
+                }
                 add(raw, "local_seconds_to_target", plainLoadSeconds + plain.secondsToTarget());
                 PipelineConfig run = loader().withFlag("train.epochs", maxEpochs)
                         .withSetting("train.stop-at-accuracy=" + target)

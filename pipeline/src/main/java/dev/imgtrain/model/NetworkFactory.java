@@ -49,7 +49,9 @@ public final class NetworkFactory {
     static IUpdater updater(NetworkSpec.Updater u) {
         return switch (u.name()) {
             case "sgd" -> new Sgd(u.learningRate());
-            case "rmsprop" -> new RmsProp(u.learningRate(), u.rmsDecay(), u.epsilon());
+            case "rmsprop" -> "java".equals(u.implementation())
+                    ? new CpuRmsProp(u.learningRate(), u.rmsDecay(), u.epsilon())
+                    : new RmsProp(u.learningRate(), u.rmsDecay(), u.epsilon());
             case "adam" -> new Adam(u.learningRate(), 0.9, 0.999, u.epsilon());
             case "nesterovs" -> new Nesterovs(u.learningRate(), u.momentum());
             default -> throw new IllegalArgumentException("updater " + u.name());

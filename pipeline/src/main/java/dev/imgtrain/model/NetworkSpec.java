@@ -19,13 +19,19 @@ public record NetworkSpec(List<Hidden> hidden, String outputActivation, String l
     static final List<String> LOSSES = List.of("mcxent", "negativeloglikelihood", "mse");
     static final List<String> WEIGHT_INITS = List.of("xavier", "xavier_uniform", "relu", "relu_uniform", "lecun_normal");
     static final List<String> UPDATERS = List.of("sgd", "rmsprop", "adam", "nesterovs");
+    static final List<String> IMPLEMENTATIONS = List.of("java", "nd4j");
 
     /** One hidden dense layer. */
     public record Hidden(int units, String activation) {
     }
 
-    /** The optimiser; {@code rmsDecay} and {@code epsilon} apply to RMSProp (and epsilon to Adam). */
-    public record Updater(String name, double learningRate, double rmsDecay, double epsilon, double momentum) {
+    /**
+     * The optimiser; {@code rmsDecay} and {@code epsilon} apply to RMSProp (and epsilon to Adam). {@code implementation}
+     * ({@code model.updater.implementation}): {@code java} (default) runs RMSProp's update as imgtrain's Java loop
+     * ({@link CpuRmsProp}), {@code nd4j} as ND4J's own op; the other updaters are always ND4J's.
+     */
+    public record Updater(String name, double learningRate, double rmsDecay, double epsilon, double momentum,
+                          String implementation) {
     }
 
     public NetworkSpec {
@@ -50,7 +56,9 @@ public record NetworkSpec(List<Hidden> hidden, String outputActivation, String l
                 Checks.positive(u, "learning-rate", "model.updater.learning-rate"),
                 u.hasPath("rms-decay") ? u.getDouble("rms-decay") : 0.95,
                 u.hasPath("epsilon") ? u.getDouble("epsilon") : 1e-8,
-                u.hasPath("momentum") ? u.getDouble("momentum") : 0.9);
+                u.hasPath("momentum") ? u.getDouble("momentum") : 0.9,
+                u.hasPath("implementation")
+                        ? pick(u.getString("implementation"), "model.updater.implementation", IMPLEMENTATIONS) : "java");
         int batch = model.getInt("batch-size");
         if (batch < 1 || batch > 1 << 16) {
             throw new ConfigException("model.batch-size = " + batch + ": expected an integer in [1, 65536]");
@@ -60,6 +68,13 @@ public record NetworkSpec(List<Hidden> hidden, String outputActivation, String l
                 pick(model.getString("loss"), "model.loss", LOSSES),
                 pick(model.getString("weight-init"), "model.weight-init", WEIGHT_INITS),
                 updater, batch);
+    }
+
+    /** This network with RMSProp's update done by {@code implementation} ({@code java} or {@code nd4j}). */
+    public NetworkSpec withUpdaterImplementation(String implementation) {
+        Updater u = updater;
+        return new NetworkSpec(hidden, outputActivation, loss, weightInit, new Updater(u.name(), u.learningRate(),
+                u.rmsDecay(), u.epsilon(), u.momentum(), pick(implementation, "implementation", IMPLEMENTATIONS)), batchSize);
     }
 
     private static String pick(String value, String key, List<String> allowed) {

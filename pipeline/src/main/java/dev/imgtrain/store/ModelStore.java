@@ -17,9 +17,15 @@ public final class ModelStore {
     public static void save(Warehouse warehouse, Path target, MultiLayerNetwork network) {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream(1 << 20);
         try {
-            ModelSerializer.writeModel(network, bytes, true);
+            // The saved configuration names DL4J's own updaters, so that model.zip loads without imgtrain's classes.
+            dev.imgtrain.model.CpuRmsProp.portable(network.getLayerWiseConfigurations(), () -> {
+                ModelSerializer.writeModel(network, bytes, true);
+                return null;
+            });
         } catch (IOException e) {
             throw new UncheckedIOException("cannot serialise the model for " + target + ": " + e.getMessage(), e);
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot serialise the model for " + target + ": " + e.getMessage(), e);
         }
         warehouse.writeAtomically(target, bytes.toByteArray());
     }

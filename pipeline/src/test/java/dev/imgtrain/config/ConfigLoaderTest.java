@@ -162,6 +162,18 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void rmspropImplementationIsJavaUnlessSetToNd4j() {
+        assertEquals("java", new ConfigLoader().load().model().updater().implementation());
+        assertEquals("java", new ConfigLoader().withFlag("train.preset", "fashion-dense-512").load().model().updater().implementation());
+        assertEquals("nd4j", new ConfigLoader().withSetting("model.updater.implementation=ND4J").load().model().updater().implementation());
+        assertEquals("model.updater.implementation = 'cuda': expected one of [java, nd4j]",
+                error(new ConfigLoader().withSetting("model.updater.implementation=cuda")));
+        // Only the RMSProp presets have the key: elsewhere it would do nothing, so it is refused.
+        assertTrue(error(new ConfigLoader().withFlag("train.preset", "mnist-dense-32-16")
+                .withSetting("model.updater.implementation=nd4j")).startsWith("unknown configuration key [model.updater.implementation]"));
+    }
+
+    @Test
     void perWorkerBatchIsTheGlobalBatchSplitRoundedUpUnlessSetExplicitly() {
         assertEquals(43, new ConfigLoader().withFlag("train.workers", 3).load().train().batchSizePerWorker());
         assertEquals(128, new ConfigLoader().withFlag("train.workers", 1).load().train().batchSizePerWorker());
