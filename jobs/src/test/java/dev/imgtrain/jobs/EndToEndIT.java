@@ -76,7 +76,7 @@ class EndToEndIT {
         JsonNode params = Warehouse.JSON.readTree(run.resolve("params.json").toFile());
         assertEquals(5000, params.at("/config/train/max-examples").asInt());
         assertEquals(0, params.at("/config/train/averaging-frequency").asInt(), "configured: the preset's");
-        assertEquals(40, params.at("/training/averaging_frequency").asInt(), "used: mnist-dense-512's");
+        assertEquals(235, params.at("/training/averaging_frequency").asInt(), "used: mnist-dense-512's");
         assertEquals(64, params.at("/training/batch_size_per_worker").asInt(), "used: the preset's 128 over 2 workers");
         assertEquals(4, params.get("dataset_sources").size());
         assertEquals(64, params.at("/dataset_sources/0/sha256").asText().length());

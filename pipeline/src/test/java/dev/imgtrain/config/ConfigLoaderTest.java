@@ -28,7 +28,7 @@ class ConfigLoaderTest {
         assertEquals(10, c.train().epochs());
         assertEquals(2, c.train().workers());
         assertEquals(64, c.train().batchSizePerWorker(), "the preset's global batch of 128 split over 2 workers");
-        assertEquals(40, c.train().averagingFrequency(), "mnist-dense-512's own (train.averaging-frequency = 0)");
+        assertEquals(235, c.train().averagingFrequency(), "mnist-dense-512's own (train.averaging-frequency = 0)");
         assertEquals(2, c.train().prefetch());
         assertEquals("rmsprop", c.model().updater().name());
         assertEquals(0.001, c.model().updater().learningRate());
