@@ -14,34 +14,28 @@ import dev.imgtrain.store.Warehouse;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.TaskContext;
-import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
-import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
-import org.apache.spark.util.CollectionAccumulator;
 import org.apache.spark.util.SerializableConfiguration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.NoSuchElementException;
 
 /**
  * Ingest: a dataset's archives → {@code datasets/<name>/raw/} (Parquet: id, split, label, image) and
- * {@code _dataset.json}. Each split (or, for image folders, each class folder) is decoded in its own executor task, streaming from the source file system;
- * the driver sees only checksums and counts. Either both outputs are committed or neither is.
+ * {@code _dataset.json}. Each split (or, for image folders, each class folder) is decoded in its own executor task, streaming from the source file system,
+ * and written by that task as one Parquet file ({@link RawParquetWriter}); the driver sees only file names, checksums
+ * and counts. Either both outputs are committed or neither is.
  */
 public final class IngestJob {
     private static final Logger LOG = LoggerFactory.getLogger(IngestJob.class);
@@ -84,16 +78,12 @@ public final class IngestJob {
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         List<DecodeTask> tasks = plan(spec, sourceDir, jsc);
 
-        jsc.setJobDescription("ingest " + spec.name() + ": decode " + tasks.size() + " tasks from " + sourceDir);
-        CollectionAccumulator<TaskResult> results = jsc.sc().collectionAccumulator("ingest-tasks");
+        jsc.setJobDescription("ingest " + spec.name() + ": decode and write " + tasks.size() + " tasks from " + sourceDir);
         SerializableConfiguration hadoop = new SerializableConfiguration(jsc.hadoopConfiguration());
         String sourceUri = sourceDir.toString();
-        JavaRDD<Row> rows = jsc.parallelize(tasks, tasks.size())
-                .flatMap(task -> decode(task, sourceUri, spec, hadoop, results));
-
         try {
             return Scratch.use(warehouse, jsc.sc(), "ingest-" + spec.name(),
-                    tmp -> writeAndCommit(spark, spec, rows, results, tmp, warehouse));
+                    tmp -> writeAndCommit(jsc, spec, tasks, sourceUri, hadoop, tmp, warehouse));
         } catch (Exception e) {
             throw SparkFailures.rethrowCause(e);
         } finally {
@@ -101,14 +91,42 @@ public final class IngestJob {
         }
     }
 
-    /** Writes the raw table into scratch, then commits it and, last, the manifest built from the tasks' results. */
-    private static DatasetManifest writeAndCommit(SparkSession spark, DatasetSpec spec, JavaRDD<Row> rows,
-                                                  CollectionAccumulator<TaskResult> results, Path tmp,
+    /** What one task wrote: its file (null when it decoded nothing) and its per-split summaries. */
+    record TaskOutput(String file, List<TaskResult> splits) implements java.io.Serializable {
+    }
+
+    /**
+     * Each task decodes its part and writes it as one Parquet file under scratch; the driver then moves the files of
+     * the task attempts that succeeded into {@code raw/}, commits it and, last, the manifest built from the tasks' results.
+     */
+    private static DatasetManifest writeAndCommit(JavaSparkContext jsc, DatasetSpec spec, List<DecodeTask> tasks,
+                                                  String sourceUri, SerializableConfiguration hadoop, Path tmp,
                                                   Warehouse warehouse) {
         long start = System.nanoTime();
-        spark.createDataFrame(rows, RAW_SCHEMA).write().parquet(new Path(tmp, "raw").toString());
+        String attempts = new Path(tmp, "attempts").toString();
+        List<TaskOutput> outputs = jsc.parallelize(tasks, tasks.size())
+                .map(task -> decodeAndWrite(task, sourceUri, spec, hadoop, attempts)).collect();
         long written = System.nanoTime();
-        List<TaskResult> taskResults = new ArrayList<>(results.value());
+        Path raw = new Path(tmp, "raw");
+        try {
+            FileSystem fs = warehouse.fs();
+            fs.mkdirs(raw);
+            for (int i = 0; i < outputs.size(); i++) {
+                if (outputs.get(i).file() != null) {
+                    Path from = new Path(outputs.get(i).file());
+                    Path to = new Path(raw, String.format("part-%05d.snappy.parquet", i));
+                    if (!fs.rename(from, to)) {
+                        throw new IOException("rename " + from + " -> " + to + " failed");
+                    }
+                }
+            }
+            fs.create(new Path(raw, Warehouse.SUCCESS), true).close();
+        } catch (IOException e) {
+            throw new UncheckedIOException("ingest " + spec.name() + ": cannot gather the written files under " + raw
+                    + ": " + e.getMessage(), e);
+        }
+        List<TaskResult> taskResults = new ArrayList<>();
+        outputs.forEach(o -> taskResults.addAll(o.splits()));
         List<String> classes = spec.classes();
         for (TaskResult r : taskResults) {
             if (!r.classNames().isEmpty()) {
@@ -137,7 +155,7 @@ public final class IngestJob {
                 classCounts, List.copyOf(files.values()), Instant.now().toString());
         warehouse.commitDirectory(new Path(tmp, "raw"), warehouse.rawDir(spec.name()));
         warehouse.writeJson(warehouse.manifest(spec.name()), manifest);
-        LOG.info("ingest {}: committed {} to {} (decode + Parquet write {} s, commit {} s)", spec.name(), counts,
+        LOG.info("ingest {}: committed {} to {} (decode + Parquet write {} s, gather and commit {} s)", spec.name(), counts,
                 warehouse.datasetDir(spec.name()), String.format("%.2f", (written - start) / 1e9),
                 String.format("%.2f", (System.nanoTime() - written) / 1e9));
         return manifest;
@@ -164,24 +182,14 @@ public final class IngestJob {
         return fs;
     }
 
-    private static Iterator<Row> decode(DecodeTask task, String sourceUri, DatasetSpec spec,
-                                        SerializableConfiguration hadoop, CollectionAccumulator<TaskResult> results)
-            throws IOException {
+    /** One task: decodes its part of the archive and writes it as one Parquet file under {@code attemptsDir}. */
+    private static TaskOutput decodeAndWrite(DecodeTask task, String sourceUri, DatasetSpec spec,
+                                             SerializableConfiguration hadoop, String attemptsDir) throws IOException {
         Path source = new Path(sourceUri);
-        // Decoding runs a bounded queue ahead of Spark's Parquet writer, on its own thread (DecodeAhead).
-        SplitDecoder decoder = DecodeAhead.start(
-                spec.format().open(spec, task, source.getFileSystem(hadoop.value()), source), spec.name() + "-" + task.key());
         TaskContext context = TaskContext.get();
-        if (context != null) {
-            context.addTaskCompletionListener((org.apache.spark.util.TaskCompletionListener) done -> {
-                try {
-                    decoder.close();
-                } catch (IOException e) {
-                    LOG.warn("ingest {}: closing {}: {}", spec.name(), task.key(), e.toString());
-                }
-            });
-        }
-        LOG.info("ingest {}: decoding {} from {}", spec.name(), task.key(), source);
+        // One file per task attempt: a failed attempt's file is never gathered, and goes with the scratch directory.
+        Path file = new Path(attemptsDir, String.format("part-%05d-%d.snappy.parquet",
+                context == null ? 0 : context.partitionId(), context == null ? 0 : context.taskAttemptId()));
         // Label counts per split: a task reads one split, or (CIFAR-10) both in one pass, each example naming its own.
         Map<String, long[]> labelCounts = new LinkedHashMap<>();
         boolean everySplit = !spec.splits().contains(task.split());
@@ -190,43 +198,38 @@ public final class IngestJob {
                 labelCounts.put(split, new long[spec.classes().size()]);
             }
         }
-        return new Iterator<>() {
-            private Example next = advance();
-
-            private Example advance() {
-                Example example = decoder.next();
-                if (example == null) {
-                    labelCounts.forEach((split, counts) -> results.add(
-                            new TaskResult(split, counts, decoder.sources(), decoder.classNames())));
-                    try {
-                        decoder.close();
-                    } catch (IOException e) {
-                        throw new UncheckedIOException(e);
-                    }
-                } else {
-                    labelCounts.get(splitOf(example))[example.label()]++;
+        Map<String, org.apache.parquet.io.api.Binary> splitNames = new LinkedHashMap<>();
+        LOG.info("ingest {}: decoding {} from {}", spec.name(), task.key(), source);
+        RawParquetWriter writer = null;
+        boolean done = false;
+        // Decoding runs a bounded queue ahead of the Parquet writer, on its own thread (DecodeAhead).
+        try (SplitDecoder decoder = DecodeAhead.start(
+                spec.format().open(spec, task, source.getFileSystem(hadoop.value()), source), spec.name() + "-" + task.key())) {
+            for (Example e; (e = decoder.next()) != null; ) {
+                String split = e.split() != null ? e.split() : task.split();
+                labelCounts.get(split)[e.label()]++;
+                if (writer == null) {
+                    writer = new RawParquetWriter(file, hadoop.value());
                 }
-                return example;
+                writer.write(e, splitNames.computeIfAbsent(split, org.apache.parquet.io.api.Binary::fromString));
             }
-
-            private String splitOf(Example e) {
-                return e.split() != null ? e.split() : task.split();
+            if (writer != null) {
+                writer.close();
             }
-
-            @Override
-            public boolean hasNext() {
-                return next != null;
-            }
-
-            @Override
-            public Row next() {
-                if (next == null) {
-                    throw new NoSuchElementException();
+            List<TaskResult> results = new ArrayList<>();
+            labelCounts.forEach((split, counts) -> results.add(
+                    new TaskResult(split, counts, decoder.sources(), decoder.classNames())));
+            done = true;
+            return new TaskOutput(writer == null ? null : file.toString(), results);
+        } finally {
+            if (!done && writer != null) {
+                try {
+                    writer.close();
+                } catch (IOException | RuntimeException suppressed) {
+                    // the decoding error is the one to report
                 }
-                Example e = next;
-                next = advance();
-                return RowFactory.create((long) e.index(), splitOf(e), e.label(), e.pixels());
+                file.getFileSystem(hadoop.value()).delete(file, false);
             }
-        };
+        }
     }
 }

@@ -21,7 +21,8 @@ public final class KryoRegistration implements KryoRegistrator {
         kryo.register(Nd4j.getBackend().getNDArrayClass(), new BulkArraySerializer());
         JavaSerializer java = new JavaSerializer();
         for (String record : new String[]{"dev.imgtrain.evaluate.DistributedEvaluator$Partial",
-                "dev.imgtrain.ingest.IngestJob$TaskResult", "dev.imgtrain.datasets.DatasetManifest$SourceFile",
+                "dev.imgtrain.ingest.IngestJob$TaskResult", "dev.imgtrain.ingest.IngestJob$TaskOutput",
+                "dev.imgtrain.datasets.DatasetManifest$SourceFile",
                 "dev.imgtrain.datasets.DecodeTask"}) {
             try {
                 kryo.register(Class.forName(record, false, KryoRegistration.class.getClassLoader()), java);

@@ -53,6 +53,14 @@ class IngestIT {
         assertEquals(4, manifest.sources().size());
         assertEquals(manifest, warehouse.readJson(warehouse.manifest("mnist"), DatasetManifest.class));
 
+        // Written by each task with parquet-mr (RawParquetWriter), read back by Spark as the raw schema (Spark reads every
+        // Parquet column as nullable, whoever wrote it).
+        assertEquals(IngestJob.RAW_SCHEMA.asNullable(), spark.read().parquet(warehouse.rawDir("mnist").toString()).schema());
+        assertTrue(warehouse.committed(warehouse.rawDir("mnist")), "raw/ has its _SUCCESS marker");
+        assertEquals(List.of(0L, 29L, 0L, 11L), spark.read().parquet(warehouse.rawDir("mnist").toString())
+                .groupBy("split").agg(org.apache.spark.sql.functions.min("id"), org.apache.spark.sql.functions.max("id"))
+                .orderBy(col("split").desc()).collectAsList().stream()
+                .flatMap(r -> java.util.stream.Stream.of(r.getLong(1), r.getLong(2))).toList());
         Row seventh = spark.read().parquet(warehouse.rawDir("mnist").toString())
                 .where(col("split").equalTo("train").and(col("id").equalTo(7))).first();
         assertEquals(7, seventh.getInt(seventh.fieldIndex("label")));
