@@ -46,6 +46,13 @@ class BenchIT {
         double flops = 3.0 * 2 * (784 * 512 + 512 * 10) * 3000;
         assertEquals(flops / (m.get("matmul_gflops").asDouble() * 1e9), m.get("floor_epoch_seconds").asDouble(), 1e-9);
         assertEquals(3000, b.get("train_examples").asLong());
+        // The preset's own matrix products (3 per layer, 24 batches of 128) and plain DL4J with ND4J's RMSProp op.
+        assertTrue(m.get("gemm_epoch_seconds").asDouble() > 0, m.toString());
+        assertEquals(m.get("gemm_epoch_seconds").asDouble() / m.get("floor_epoch_seconds").asDouble(),
+                b.get("gemm_epoch_vs_floor_ratio").asDouble(), 1e-9);
+        assertEquals(m.get("local_epoch_seconds").asDouble() / m.get("gemm_epoch_seconds").asDouble(),
+                b.get("local_epoch_vs_gemm_ratio").asDouble(), 1e-9);
+        assertTrue(m.get("local_epoch_nd4j_updater_seconds").asDouble() > 0, m.toString());
         // Time to the target: 3,000 examples reach 0.8 within 3 epochs on both sides; the ratio is of the medians.
         assertEquals(m.get("spark_seconds_to_target").asDouble() / m.get("local_seconds_to_target").asDouble(),
                 b.get("time_to_98_vs_local_ratio").asDouble(), 1e-9);

@@ -72,6 +72,54 @@ public final class Benchmarks {
         }
     }
 
+    /**
+     * Seconds per epoch that plain DL4J's matrix products alone take on the preset's own shapes (ND4J and BLAS on
+     * {@code threads} threads): for each dense layer (in → out) and a batch of {@code batch}, the forward product
+     * [batch×in]·[in×out], the weight gradient inputᵀ·delta ([in×batch]·[batch×out], the transposed operand as DL4J's
+     * {@code BaseLayer.backpropGradient} passes it) and the input gradient W·deltaᵀ ([in×out]·[out×batch]), each the best
+     * of {@code reps} after warm-up, summed, times the number of batches in {@code examples}. The FLOP floor assumes the
+     * 2048³ rate for all of them; this is what the same products cost at their real shapes.
+     */
+    public static double gemmEpochSeconds(NetworkSpec spec, int inputs, int classes, int batch, long examples,
+                                          int reps, int threads) {
+        return withThreads(threads, () -> {
+            List<int[]> layers = new ArrayList<>();
+            int in = inputs;
+            for (NetworkSpec.Hidden h : spec.hidden()) {
+                layers.add(new int[]{in, h.units()});
+                in = h.units();
+            }
+            layers.add(new int[]{in, classes});
+            double perBatch = 0;
+            for (int[] l : layers) {
+                INDArray x = Nd4j.rand(DataType.FLOAT, batch, l[0]);
+                INDArray w = Nd4j.rand(DataType.FLOAT, l[0], l[1]);
+                INDArray delta = Nd4j.rand(DataType.FLOAT, batch, l[1]);
+                INDArray z = Nd4j.create(DataType.FLOAT, new long[]{batch, l[1]}, 'f');
+                INDArray dw = Nd4j.create(DataType.FLOAT, new long[]{l[0], l[1]}, 'f');
+                INDArray eps = Nd4j.create(DataType.FLOAT, new long[]{l[0], batch}, 'f');
+                perBatch += best(reps, () -> x.mmuli(w, z));
+                perBatch += best(reps, () -> Nd4j.gemm(x, delta, dw, true, false, 1.0, 0.0));
+                perBatch += best(reps, () -> w.mmuli(delta.transpose(), eps));
+            }
+            return perBatch * Math.ceil((double) examples / batch);
+        });
+    }
+
+    /** Best wall time of {@code op} over {@code reps} runs, after a few warm-up runs. */
+    private static double best(int reps, Runnable op) {
+        for (int i = 0; i < 5; i++) {
+            op.run();
+        }
+        double best = Double.MAX_VALUE;
+        for (int r = 0; r < reps; r++) {
+            long start = System.nanoTime();
+            op.run();
+            best = Math.min(best, (System.nanoTime() - start) / 1e9);
+        }
+        return best;
+    }
+
     /** Multiply-accumulates of one example's forward pass through the dense network. */
     public static long macsPerExample(NetworkSpec spec, int inputs, int classes) {
         long macs = 0;

@@ -15,6 +15,7 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
@@ -79,7 +80,8 @@ public final class IngestJob {
         List<DecodeTask> tasks = plan(spec, sourceDir, jsc);
 
         jsc.setJobDescription("ingest " + spec.name() + ": decode and write " + tasks.size() + " tasks from " + sourceDir);
-        SerializableConfiguration hadoop = new SerializableConfiguration(jsc.hadoopConfiguration());
+        // Broadcast once, as Spark's own file writer does, rather than serialised into every task's closure.
+        Broadcast<SerializableConfiguration> hadoop = jsc.broadcast(new SerializableConfiguration(jsc.hadoopConfiguration()));
         String sourceUri = sourceDir.toString();
         try {
             return Scratch.use(warehouse, jsc.sc(), "ingest-" + spec.name(),
@@ -88,6 +90,7 @@ public final class IngestJob {
             throw SparkFailures.rethrowCause(e);
         } finally {
             jsc.setJobDescription(null);
+            hadoop.destroy();
         }
     }
 
@@ -100,12 +103,12 @@ public final class IngestJob {
      * the task attempts that succeeded into {@code raw/}, commits it and, last, the manifest built from the tasks' results.
      */
     private static DatasetManifest writeAndCommit(JavaSparkContext jsc, DatasetSpec spec, List<DecodeTask> tasks,
-                                                  String sourceUri, SerializableConfiguration hadoop, Path tmp,
+                                                  String sourceUri, Broadcast<SerializableConfiguration> hadoop, Path tmp,
                                                   Warehouse warehouse) {
         long start = System.nanoTime();
         String attempts = new Path(tmp, "attempts").toString();
         List<TaskOutput> outputs = jsc.parallelize(tasks, tasks.size())
-                .map(task -> decodeAndWrite(task, sourceUri, spec, hadoop, attempts)).collect();
+                .map(task -> decodeAndWrite(task, sourceUri, spec, hadoop.value().value(), attempts)).collect();
         long written = System.nanoTime();
         Path raw = new Path(tmp, "raw");
         try {
@@ -184,7 +187,8 @@ public final class IngestJob {
 
     /** One task: decodes its part of the archive and writes it as one Parquet file under {@code attemptsDir}. */
     private static TaskOutput decodeAndWrite(DecodeTask task, String sourceUri, DatasetSpec spec,
-                                             SerializableConfiguration hadoop, String attemptsDir) throws IOException {
+                                             org.apache.hadoop.conf.Configuration hadoop, String attemptsDir)
+            throws IOException {
         Path source = new Path(sourceUri);
         TaskContext context = TaskContext.get();
         // One file per task attempt: a failed attempt's file is never gathered, and goes with the scratch directory.
@@ -204,12 +208,12 @@ public final class IngestJob {
         boolean done = false;
         // Decoding runs a bounded queue ahead of the Parquet writer, on its own thread (DecodeAhead).
         try (SplitDecoder decoder = DecodeAhead.start(
-                spec.format().open(spec, task, source.getFileSystem(hadoop.value()), source), spec.name() + "-" + task.key())) {
+                spec.format().open(spec, task, source.getFileSystem(hadoop), source), spec.name() + "-" + task.key())) {
             for (Example e; (e = decoder.next()) != null; ) {
                 String split = e.split() != null ? e.split() : task.split();
                 labelCounts.get(split)[e.label()]++;
                 if (writer == null) {
-                    writer = new RawParquetWriter(file, hadoop.value());
+                    writer = new RawParquetWriter(file, hadoop);
                 }
                 writer.write(e, splitNames.computeIfAbsent(split, org.apache.parquet.io.api.Binary::fromString));
             }
@@ -228,7 +232,7 @@ public final class IngestJob {
                 } catch (IOException | RuntimeException suppressed) {
                     // the decoding error is the one to report
                 }
-                file.getFileSystem(hadoop.value()).delete(file, false);
+                file.getFileSystem(hadoop).delete(file, false);
             }
         }
     }
