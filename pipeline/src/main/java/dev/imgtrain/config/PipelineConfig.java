@@ -42,8 +42,8 @@ public record PipelineConfig(String dataset, String format, String source, Strin
      * {@code train.averaging-frequency} when set, else the preset's {@code averaging-frequency}.
      */
     public record TrainConfig(String preset, int epochs, int workers, long seed, String runId, int batchSizePerWorker,
-                              int averagingFrequency, int prefetch, double validationFraction, int maxExamples,
-                              boolean checkpoints, boolean collectStats, double stopAtAccuracy) {
+                              int averagingFrequency, int prefetch, int batchCacheMb, double validationFraction,
+                              int maxExamples, boolean checkpoints, boolean collectStats, double stopAtAccuracy) {
         static TrainConfig from(Config c, String preset, int presetBatchSize, int presetAveraging) {
             int batch = Checks.intIn(c, "train.batch-size", 0, 1 << 16);
             int averaging = Checks.intIn(c, "train.averaging-frequency", 0, 100_000);
@@ -60,6 +60,7 @@ public record PipelineConfig(String dataset, String format, String source, Strin
                     batch == 0 ? Math.max(1, (presetBatchSize + workers - 1) / workers) : batch,
                     averaging == 0 ? presetAveraging : averaging,
                     Checks.intIn(c, "train.prefetch", 0, 1_000),
+                    Checks.intIn(c, "train.batch-cache-mb", 0, 1 << 20),
                     fraction,
                     Checks.intIn(c, "train.max-examples", 0, Integer.MAX_VALUE),
                     c.getBoolean("train.checkpoints"),

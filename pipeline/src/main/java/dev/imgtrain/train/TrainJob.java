@@ -113,6 +113,7 @@ public final class TrainJob {
                         + "averaging every {}", runId, tc.preset(), config.dataset(), trainExamples, manifest.features(),
                 manifest.numClasses(), tc.epochs(), tc.workers(), tc.batchSizePerWorker(), tc.averagingFrequency());
 
+        BatchFileLoader loader = new BatchFileLoader((long) tc.batchCacheMb() << 20);
         List<EpochMetrics> metrics = new ArrayList<>();
         StringBuilder jsonl = new StringBuilder();
         try {
@@ -123,7 +124,7 @@ public final class TrainJob {
                 for (List<String> round : rounds(files, tc, epoch)) {
                     // Spark slices the list into contiguous, equal parts: averaging-frequency files per worker.
                     JavaRDD<String> paths = jsc.parallelize(round, Math.min(tc.workers(), round.size()));
-                    sparkNet.fitPaths(master.withKnownCount(paths, round.size()), new BatchFileLoader());
+                    sparkNet.fitPaths(master.withKnownCount(paths, round.size()), loader);
                 }
                 double seconds = (System.nanoTime() - start) / 1e9;
                 if (tc.collectStats()) {

@@ -30,6 +30,7 @@ class ConfigLoaderTest {
         assertEquals(64, c.train().batchSizePerWorker(), "the preset's global batch of 128 split over 2 workers");
         assertEquals(235, c.train().averagingFrequency(), "mnist-dense-512's own (train.averaging-frequency = 0)");
         assertEquals(2, c.train().prefetch());
+        assertEquals(1024, c.train().batchCacheMb());
         assertEquals("rmsprop", c.model().updater().name());
         assertEquals(0.001, c.model().updater().learningRate());
         assertEquals(512, c.model().hidden().get(0).units());
@@ -119,6 +120,9 @@ class ConfigLoaderTest {
     void badValuesNameKeyValueAndRange() {
         assertEquals("train.epochs = 0: expected an integer in [1, 10000]", error(new ConfigLoader().withFlag("train.epochs", 0)));
         assertEquals("train.workers = -1: expected an integer in [1, 10000]", error(new ConfigLoader().withFlag("train.workers", -1)));
+        assertEquals(0, new ConfigLoader().withSetting("train.batch-cache-mb=0").load().train().batchCacheMb());
+        assertEquals("train.batch-cache-mb = -1: expected an integer in [0, 1048576]",
+                error(new ConfigLoader().withSetting("train.batch-cache-mb=-1")));
         assertEquals("train.epochs = \"ten\": expected an integer", error(new ConfigLoader().withSetting("train.epochs=ten")));
         assertEquals("train.validation-fraction = 0.7: expected a value in [0, 0.5)",
                 error(new ConfigLoader().withSetting("train.validation-fraction=0.7")));

@@ -1,0 +1,85 @@
+package dev.imgtrain.train;
+
+import dev.imgtrain.config.ConfigLoader;
+import dev.imgtrain.datasets.DatasetSpec;
+import dev.imgtrain.ingest.IngestJob;
+import dev.imgtrain.preprocess.PreprocessJob;
+import dev.imgtrain.store.ModelStore;
+import dev.imgtrain.store.Warehouse;
+import dev.imgtrain.testing.LocalSpark;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.SparkSession;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The executor-side batch cache ({@code train.batch-cache-mb}) changes where batches come from, not what is trained:
+ * runs with the cache off, partly filled and large enough end with the same model and metrics, epoch by epoch.
+ */
+class BatchCacheIT {
+    private static SparkSession spark;
+    @TempDir
+    static java.nio.file.Path tmp;
+    private static Warehouse warehouse;
+
+    @BeforeAll
+    static void setUp() {
+        spark = LocalSpark.start("batch-cache");
+        warehouse = new Warehouse(tmp.resolve("wh").toString(), spark.sparkContext().hadoopConfiguration());
+        IngestJob.run(spark, DatasetSpec.MNIST, LocalSpark.mnistDir().toString(), warehouse);
+        PreprocessJob.run(spark, "mnist", warehouse, 2);
+    }
+
+    @AfterAll
+    static void tearDown() {
+        BatchCache.clear();
+        spark.stop();
+    }
+
+    private static TrainResult train(String runId, int cacheMb) {
+        BatchCache.clear();
+        return TrainJob.run(spark, new ConfigLoader()
+                .withSetting("train.max-examples=2560").withSetting("train.epochs=3")
+                .withSetting("train.averaging-frequency=4").withSetting("train.checkpoints=false")
+                .withSetting("train.batch-cache-mb=" + cacheMb).withFlag("train.run-id", runId).load(), warehouse);
+    }
+
+    private static MultiLayerNetwork model(TrainResult r) {
+        return ModelStore.load(warehouse, new Path(r.runDir(), "model.zip"));
+    }
+
+    @Test
+    void cachedBatchesTrainTheSameModel() {
+        TrainResult files = train("no-cache", 0);
+        assertEquals(0, BatchCache.size()[0], "batch-cache-mb = 0 caches nothing");
+
+        // 2,560 examples, each 784 + 10 floats, in batches of up to 64 (203,264 bytes): 1 MiB holds no more than 5.
+        TrainResult partly = train("cache-1mb", 1);
+        long[] held = BatchCache.size();
+        assertTrue(held[0] >= 4 && held[0] <= 5 && held[1] <= 1 << 20, java.util.Arrays.toString(held));
+        assertEquals(2 * held[0], held[2], "only the cached batches come from the cache");
+
+        TrainResult cached = train("cache-all", 1024);
+        long[] all = BatchCache.size();
+        assertEquals(2560L * (784 + 10) * 4, all[1], "every example once: every batch file, once");
+        assertEquals(2 * all[0], all[2], "epochs 2 and 3 read every batch from the cache");
+
+        for (TrainResult r : List.of(partly, cached)) {
+            assertEquals(model(files).params(), model(r).params(), r.runId());
+            assertEquals(model(files).getUpdater().getStateViewArray(), model(r).getUpdater().getStateViewArray(), r.runId());
+            for (int e = 0; e < 3; e++) {
+                assertEquals(files.epochs().get(e).valLoss(), r.epochs().get(e).valLoss(), 0.0, r.runId() + " epoch " + (e + 1));
+                assertEquals(files.epochs().get(e).trainLoss(), r.epochs().get(e).trainLoss(), 0.0, r.runId() + " epoch " + (e + 1));
+            }
+        }
+        assertTrue(files.epochs().get(2).valAccuracy() > 0.8, "it did learn: " + files.epochs());
+    }
+}
