@@ -61,10 +61,12 @@ class BatchCacheIT {
         TrainResult files = train("no-cache", 0);
         assertEquals(0, BatchCache.size()[0], "batch-cache-mb = 0 caches nothing");
 
-        // 2,560 examples, each 784 + 10 floats, in batches of up to 64 (203,264 bytes): 1 MiB holds no more than 5.
+        // 2,560 examples, each 784 + 10 floats, in batches of up to 64 (203,264 bytes; each worker's last one is
+        // shorter): 1 MiB holds at least 4 and, when short batches come first, a few more; never more than 1 MiB.
         TrainResult partly = train("cache-1mb", 1);
         long[] held = BatchCache.size();
-        assertTrue(held[0] >= 4 && held[0] <= 5 && held[1] <= 1 << 20, java.util.Arrays.toString(held));
+        assertTrue(held[0] >= 4 && held[0] < 40 && held[1] <= 1 << 20 && held[1] > (1 << 20) - 203_264,
+                java.util.Arrays.toString(held));
         assertEquals(2 * held[0], held[2], "only the cached batches come from the cache");
 
         TrainResult cached = train("cache-all", 1024);
