@@ -79,17 +79,21 @@ public final class IngestJob {
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         List<DecodeTask> tasks = plan(spec, sourceDir, jsc);
 
-        jsc.setJobDescription("ingest " + spec.name() + ": decode and write " + tasks.size() + " tasks from " + sourceDir);
+        // A job group whose tasks are interrupted when it is cancelled: after one task fails, the others are stopped
+        // and waited for before the scratch directory goes (see awaitTasksStopped).
+        String group = "imgtrain-ingest-" + java.util.UUID.randomUUID();
+        jsc.setJobGroup(group, "ingest " + spec.name() + ": decode and write " + tasks.size() + " tasks from "
+                + sourceDir, true);
         // Broadcast once, as Spark's own file writer does, rather than serialised into every task's closure.
         Broadcast<SerializableConfiguration> hadoop = jsc.broadcast(new SerializableConfiguration(jsc.hadoopConfiguration()));
         String sourceUri = sourceDir.toString();
         try {
             return Scratch.use(warehouse, jsc.sc(), "ingest-" + spec.name(),
-                    tmp -> writeAndCommit(jsc, spec, tasks, sourceUri, hadoop, tmp, warehouse));
+                    tmp -> writeAndCommit(jsc, group, spec, tasks, sourceUri, hadoop, tmp, warehouse));
         } catch (Exception e) {
             throw SparkFailures.rethrowCause(e);
         } finally {
-            jsc.setJobDescription(null);
+            jsc.clearJobGroup();
             hadoop.destroy();
         }
     }
@@ -102,13 +106,19 @@ public final class IngestJob {
      * Each task decodes its part and writes it as one Parquet file under scratch; the driver then moves the files of
      * the task attempts that succeeded into {@code raw/}, commits it and, last, the manifest built from the tasks' results.
      */
-    private static DatasetManifest writeAndCommit(JavaSparkContext jsc, DatasetSpec spec, List<DecodeTask> tasks,
+    private static DatasetManifest writeAndCommit(JavaSparkContext jsc, String group, DatasetSpec spec, List<DecodeTask> tasks,
                                                   String sourceUri, Broadcast<SerializableConfiguration> hadoop, Path tmp,
                                                   Warehouse warehouse) {
         long start = System.nanoTime();
         String attempts = new Path(tmp, "attempts").toString();
-        List<TaskOutput> outputs = jsc.parallelize(tasks, tasks.size())
-                .map(task -> decodeAndWrite(task, sourceUri, spec, hadoop.value().value(), attempts)).collect();
+        List<TaskOutput> outputs;
+        try {
+            outputs = jsc.parallelize(tasks, tasks.size())
+                    .map(task -> decodeAndWrite(task, sourceUri, spec, hadoop.value().value(), attempts)).collect();
+        } catch (RuntimeException e) {
+            awaitTasksStopped(jsc, group);
+            throw e;
+        }
         long written = System.nanoTime();
         Path raw = new Path(tmp, "raw");
         try {
@@ -162,6 +172,36 @@ public final class IngestJob {
                 warehouse.datasetDir(spec.name()), String.format("%.2f", (written - start) / 1e9),
                 String.format("%.2f", (System.nanoTime() - written) / 1e9));
         return manifest;
+    }
+
+    /**
+     * Cancels the job group and waits (up to a minute) until none of its tasks runs. A failed job returns as soon as
+     * one task fails, while the others may still be writing their files into scratch; removing scratch before they
+     * stop would leave what they write afterwards behind.
+     */
+    private static void awaitTasksStopped(JavaSparkContext jsc, String group) {
+        jsc.cancelJobGroup(group);
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        while (System.nanoTime() < deadline) {
+            boolean running = false;
+            for (int jobId : jsc.statusTracker().getJobIdsForGroup(group)) {
+                org.apache.spark.SparkJobInfo job = jsc.statusTracker().getJobInfo(jobId);
+                for (int stageId : job == null ? new int[0] : job.stageIds()) {
+                    org.apache.spark.SparkStageInfo stage = jsc.statusTracker().getStageInfo(stageId);
+                    running |= stage != null && stage.numActiveTasks() > 0;
+                }
+            }
+            if (!running) {
+                return;
+            }
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+        LOG.warn("ingest: tasks of {} still running a minute after the job failed; removing scratch anyway", group);
     }
 
     private static List<DecodeTask> plan(DatasetSpec spec, Path sourceDir, JavaSparkContext jsc) {

@@ -21,6 +21,7 @@ import java.util.List;
 import static org.apache.spark.sql.functions.col;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -98,5 +99,22 @@ class IngestIT {
         try (var left = Files.list(tmp.resolve("wh/_tmp"))) {
             assertTrue(left.findAny().isEmpty(), "no scratch output left behind");
         }
+    }
+
+    @Test
+    void aTaskThatFailsFirstDoesNotLeaveTheOthersFilesBehind(@TempDir Path tmp) throws Exception {
+        // The test split fails at once (not gzip) while the train split's task is still decoding and writing: the job
+        // fails first, and the train task must be stopped before scratch is removed, or its file stays behind.
+        Path source = IdxFixtures.writeValidMnist(tmp.resolve("src"), 20_000, 10);
+        Files.write(source.resolve(IdxFixtures.TEST_IMAGES), IdxFixtures.images(2051, 10, 10, 28, 28));
+        Warehouse warehouse = warehouse(tmp.resolve("wh"));
+        InvalidArchiveException e = assertThrows(InvalidArchiveException.class,
+                () -> IngestJob.run(spark, DatasetSpec.MNIST, source.toString(), warehouse));
+        assertTrue(e.getMessage().startsWith("t10k-images-idx3-ubyte.gz: not a gzip file"), e.getMessage());
+        Thread.sleep(1000); // time for a task that was not stopped to write into scratch
+        try (var left = Files.walk(tmp.resolve("wh/_tmp"))) {
+            assertEquals(List.of(tmp.resolve("wh/_tmp")), left.toList(), "nothing under scratch");
+        }
+        assertFalse(Files.exists(tmp.resolve("wh/datasets/mnist")), "nothing committed");
     }
 }
