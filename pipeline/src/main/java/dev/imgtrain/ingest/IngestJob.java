@@ -80,7 +80,7 @@ public final class IngestJob {
         List<DecodeTask> tasks = plan(spec, sourceDir, jsc);
 
         // A job group whose tasks are interrupted when it is cancelled: after one task fails, the others are stopped
-        // and waited for before the scratch directory goes (see awaitTasksStopped).
+        // (writeAndCommit) and, as after any failed stage, waited for before the scratch directory goes (Scratch.use).
         String group = "imgtrain-ingest-" + java.util.UUID.randomUUID();
         jsc.setJobGroup(group, "ingest " + spec.name() + ": decode and write " + tasks.size() + " tasks from "
                 + sourceDir, true);
@@ -116,7 +116,9 @@ public final class IngestJob {
             outputs = jsc.parallelize(tasks, tasks.size())
                     .map(task -> decodeAndWrite(task, sourceUri, spec, hadoop.value().value(), attempts)).collect();
         } catch (RuntimeException e) {
-            awaitTasksStopped(jsc, group);
+            // The job fails as soon as one task does; stop the others (interrupted: see the job group), which
+            // Scratch.use then waits for before it removes the directory they write into.
+            jsc.cancelJobGroup(group);
             throw e;
         }
         long written = System.nanoTime();
@@ -172,36 +174,6 @@ public final class IngestJob {
                 warehouse.datasetDir(spec.name()), String.format("%.2f", (written - start) / 1e9),
                 String.format("%.2f", (System.nanoTime() - written) / 1e9));
         return manifest;
-    }
-
-    /**
-     * Cancels the job group and waits (up to a minute) until none of its tasks runs. A failed job returns as soon as
-     * one task fails, while the others may still be writing their files into scratch; removing scratch before they
-     * stop would leave what they write afterwards behind.
-     */
-    private static void awaitTasksStopped(JavaSparkContext jsc, String group) {
-        jsc.cancelJobGroup(group);
-        long deadline = System.nanoTime() + 60_000_000_000L;
-        while (System.nanoTime() < deadline) {
-            boolean running = false;
-            for (int jobId : jsc.statusTracker().getJobIdsForGroup(group)) {
-                org.apache.spark.SparkJobInfo job = jsc.statusTracker().getJobInfo(jobId);
-                for (int stageId : job == null ? new int[0] : job.stageIds()) {
-                    org.apache.spark.SparkStageInfo stage = jsc.statusTracker().getStageInfo(stageId);
-                    running |= stage != null && stage.numActiveTasks() > 0;
-                }
-            }
-            if (!running) {
-                return;
-            }
-            try {
-                Thread.sleep(20);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            }
-        }
-        LOG.warn("ingest: tasks of {} still running a minute after the job failed; removing scratch anyway", group);
     }
 
     private static List<DecodeTask> plan(DatasetSpec spec, Path sourceDir, JavaSparkContext jsc) {
