@@ -142,6 +142,14 @@ final class BenchCommand implements Callable<Integer>, ConfiguredCommand {
                             testBatches, cores, 2.0, 2);
                     add(raw, "local_epoch_nd4j_updater_seconds", nd4jUpdater.epochSeconds()[1]);
                 }
+                if ("gemm".equals(base.model().layerImplementation())) {
+                    // The same plain epoch with DL4J's own dense and output layers instead of GemmLayers: what the
+                    // single gemm and the kept pre-activations are worth.
+                    Benchmarks.Convergence dl4jLayers = Benchmarks.plainTimeToAccuracy(
+                            base.model().withLayerImplementation("dl4j"), 784, 10, base.train().seed(), batches,
+                            testBatches, cores, 2.0, 2);
+                    add(raw, "local_epoch_dl4j_layers_seconds", dl4jLayers.epochSeconds()[1]);
+                }
                 add(raw, "local_seconds_to_target", plainLoadSeconds + plain.secondsToTarget());
                 PipelineConfig run = loader().withFlag("train.epochs", maxEpochs)
                         .withSetting("train.stop-at-accuracy=" + target)

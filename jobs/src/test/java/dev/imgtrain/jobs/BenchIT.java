@@ -53,6 +53,7 @@ class BenchIT {
         assertEquals(m.get("local_epoch_seconds").asDouble() / m.get("gemm_epoch_seconds").asDouble(),
                 b.get("local_epoch_vs_gemm_ratio").asDouble(), 1e-9);
         assertTrue(m.get("local_epoch_nd4j_updater_seconds").asDouble() > 0, m.toString());
+        assertTrue(m.get("local_epoch_dl4j_layers_seconds").asDouble() > 0, m.toString());
         // Time to the target: 3,000 examples reach 0.8 within 3 epochs on both sides; the ratio is of the medians.
         assertEquals(m.get("spark_seconds_to_target").asDouble() / m.get("local_seconds_to_target").asDouble(),
                 b.get("time_to_98_vs_local_ratio").asDouble(), 1e-9);

@@ -1,19 +1,13 @@
 package dev.imgtrain.model;
 
-import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
-import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
-import org.deeplearning4j.nn.conf.layers.BaseLayer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.GradientUpdater;
 import org.nd4j.linalg.learning.RmsPropUpdater;
-import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.learning.config.RmsProp;
 
 import java.nio.FloatBuffer;
-import java.util.ArrayList;
-import java.util.List;
 
 /**
  * DL4J's {@link RmsProp} with its per-iteration update done by a Java loop on CPU float arrays
@@ -26,7 +20,7 @@ import java.util.List;
  * batch; the JIT-vectorised loop here (two bulk copies each way included) takes 0.20 ms. Anything else (another data type, a
  * non-contiguous view, a GPU backend) goes to ND4J's op.
  * <p>
- * Saved models name DL4J's own {@link RmsProp} ({@link #portable}), so a model.zip loads in any DL4J 1.0.0-M2 without
+ * Saved models name DL4J's own {@link RmsProp} ({@link NetworkFactory#portable}), so a model.zip loads in any DL4J 1.0.0-M2 without
  * imgtrain's classes; the network's configuration JSON (Spark broadcasts, checkpoints) names this class.
  */
 public class CpuRmsProp extends RmsProp {
@@ -62,32 +56,6 @@ public class CpuRmsProp extends RmsProp {
         return plain;
     }
 
-    /**
-     * Runs {@code body} with every {@link CpuRmsProp} in {@code conf} replaced by DL4J's {@link RmsProp} (the state
-     * layout is the same), then puts them back: what a saved configuration should name.
-     */
-    public static <T> T portable(MultiLayerConfiguration conf, java.util.concurrent.Callable<T> body) throws Exception {
-        List<Runnable> restore = new ArrayList<>();
-        try {
-            for (NeuralNetConfiguration layerConf : conf.getConfs()) {
-                if (layerConf.getLayer() instanceof BaseLayer layer) {
-                    IUpdater updater = layer.getIUpdater();
-                    IUpdater bias = layer.getBiasUpdater();
-                    if (updater instanceof CpuRmsProp fast) {
-                        layer.setIUpdater(fast.toDl4j());
-                        restore.add(() -> layer.setIUpdater(updater));
-                    }
-                    if (bias instanceof CpuRmsProp fast) {
-                        layer.setBiasUpdater(fast.toDl4j());
-                        restore.add(() -> layer.setBiasUpdater(bias));
-                    }
-                }
-            }
-            return body.call();
-        } finally {
-            restore.forEach(Runnable::run);
-        }
-    }
 
     /** The updater: ND4J's {@link RmsPropUpdater} (state handling and all) with the loop in Java where it can be. */
     static final class Updater extends RmsPropUpdater {

@@ -29,14 +29,56 @@ public final class NetworkFactory {
                 .list();
         int nIn = inputs;
         int index = 0;
+        boolean gemm = "gemm".equals(spec.layerImplementation());
         for (NetworkSpec.Hidden hidden : spec.hidden()) {
-            layers.layer(index++, new DenseLayer.Builder().nIn(nIn).nOut(hidden.units())
-                    .activation(activation(hidden.activation())).build());
+            DenseLayer dense = new DenseLayer.Builder().nIn(nIn).nOut(hidden.units())
+                    .activation(activation(hidden.activation())).build();
+            layers.layer(index++, gemm ? GemmLayers.Dense.of(dense) : dense);
             nIn = hidden.units();
         }
-        layers.layer(index, new OutputLayer.Builder(LossFunction.valueOf(spec.loss().toUpperCase(Locale.ROOT)))
-                .nIn(nIn).nOut(classes).activation(activation(spec.outputActivation())).build());
+        OutputLayer output = new OutputLayer.Builder(LossFunction.valueOf(spec.loss().toUpperCase(Locale.ROOT)))
+                .nIn(nIn).nOut(classes).activation(activation(spec.outputActivation())).build();
+        layers.layer(index, gemm ? GemmLayers.Output.of(output) : output);
         return layers.build();
+    }
+
+    /**
+     * Runs {@code body} (a model serialisation) with {@code conf} naming only DL4J's own classes: {@link GemmLayers}'
+     * layers as DL4J's {@code DenseLayer} / {@code OutputLayer}, {@link CpuRmsProp} as DL4J's {@code RmsProp} (same
+     * fields, parameters and updater state), so that a saved model.zip loads without imgtrain's classes. The
+     * configuration is restored afterwards.
+     */
+    public static <T> T portable(MultiLayerConfiguration conf, java.util.concurrent.Callable<T> body) throws Exception {
+        java.util.List<NeuralNetConfiguration> confs = conf.getConfs();
+        java.util.List<org.deeplearning4j.nn.conf.layers.Layer> originals = new java.util.ArrayList<>();
+        try {
+            for (NeuralNetConfiguration layerConf : confs) {
+                org.deeplearning4j.nn.conf.layers.Layer original = layerConf.getLayer();
+                originals.add(original);
+                org.deeplearning4j.nn.conf.layers.Layer copy;
+                if (original instanceof GemmLayers.Dense d) {
+                    copy = d.toDl4j();
+                } else if (original instanceof GemmLayers.Output o) {
+                    copy = o.toDl4j();
+                } else {
+                    copy = original.clone();
+                }
+                if (copy instanceof org.deeplearning4j.nn.conf.layers.BaseLayer layer) {
+                    if (layer.getIUpdater() instanceof CpuRmsProp fast) {
+                        layer.setIUpdater(fast.toDl4j());
+                    }
+                    if (layer.getBiasUpdater() instanceof CpuRmsProp fast) {
+                        layer.setBiasUpdater(fast.toDl4j());
+                    }
+                }
+                layerConf.setLayer(copy);
+            }
+            return body.call();
+        } finally {
+            for (int i = 0; i < originals.size(); i++) {
+                confs.get(i).setLayer(originals.get(i));
+            }
+        }
     }
 
     /** A freshly initialised network (weights drawn from the configuration's seed). */

@@ -13,13 +13,15 @@ import java.util.Locale;
  * output sizes are not here: they come from the dataset's {@code _dataset.json}.
  */
 public record NetworkSpec(List<Hidden> hidden, String outputActivation, String loss, String weightInit,
-                          Updater updater, int batchSize) {
+                          Updater updater, int batchSize, String layerImplementation) {
 
     static final List<String> ACTIVATIONS = List.of("relu", "tanh", "sigmoid", "softmax", "identity", "elu", "leakyrelu");
     static final List<String> LOSSES = List.of("mcxent", "negativeloglikelihood", "mse");
     static final List<String> WEIGHT_INITS = List.of("xavier", "xavier_uniform", "relu", "relu_uniform", "lecun_normal");
     static final List<String> UPDATERS = List.of("sgd", "rmsprop", "adam", "nesterovs");
     static final List<String> IMPLEMENTATIONS = List.of("java", "nd4j");
+    /** {@code model.layer-implementation}: gemm = {@link GemmLayers} (DL4J's layers, forward product as one gemm), dl4j = DL4J's own. */
+    static final List<String> LAYER_IMPLEMENTATIONS = List.of("gemm", "dl4j");
 
     /** One hidden dense layer. */
     public record Hidden(int units, String activation) {
@@ -67,14 +69,24 @@ public record NetworkSpec(List<Hidden> hidden, String outputActivation, String l
                 pick(model.getString("output-activation"), "model.output-activation", ACTIVATIONS),
                 pick(model.getString("loss"), "model.loss", LOSSES),
                 pick(model.getString("weight-init"), "model.weight-init", WEIGHT_INITS),
-                updater, batch);
+                updater, batch,
+                model.hasPath("layer-implementation")
+                        ? pick(model.getString("layer-implementation"), "model.layer-implementation", LAYER_IMPLEMENTATIONS)
+                        : "gemm");
     }
 
     /** This network with RMSProp's update done by {@code implementation} ({@code java} or {@code nd4j}). */
     public NetworkSpec withUpdaterImplementation(String implementation) {
         Updater u = updater;
         return new NetworkSpec(hidden, outputActivation, loss, weightInit, new Updater(u.name(), u.learningRate(),
-                u.rmsDecay(), u.epsilon(), u.momentum(), pick(implementation, "implementation", IMPLEMENTATIONS)), batchSize);
+                u.rmsDecay(), u.epsilon(), u.momentum(), pick(implementation, "implementation", IMPLEMENTATIONS)), batchSize,
+                layerImplementation);
+    }
+
+    /** This network with its dense layers built by {@code implementation} ({@code gemm} or {@code dl4j}). */
+    public NetworkSpec withLayerImplementation(String implementation) {
+        return new NetworkSpec(hidden, outputActivation, loss, weightInit, updater, batchSize,
+                pick(implementation, "layer-implementation", LAYER_IMPLEMENTATIONS));
     }
 
     private static String pick(String value, String key, List<String> allowed) {

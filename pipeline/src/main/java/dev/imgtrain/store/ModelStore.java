@@ -17,8 +17,8 @@ public final class ModelStore {
     public static void save(Warehouse warehouse, Path target, MultiLayerNetwork network) {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream(1 << 20);
         try {
-            // The saved configuration names DL4J's own updaters, so that model.zip loads without imgtrain's classes.
-            dev.imgtrain.model.CpuRmsProp.portable(network.getLayerWiseConfigurations(), () -> {
+            // The saved configuration names DL4J's own layers and updaters, so that model.zip loads without imgtrain's classes.
+            dev.imgtrain.model.NetworkFactory.portable(network.getLayerWiseConfigurations(), () -> {
                 ModelSerializer.writeModel(network, bytes, true);
                 return null;
             });

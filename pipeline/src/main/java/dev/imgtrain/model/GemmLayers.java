@@ -1,0 +1,257 @@
+package dev.imgtrain.model;
+
+import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.api.ParamInitializer;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.conf.layers.LayerValidation;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.layers.AbstractLayer;
+import org.deeplearning4j.nn.workspace.ArrayType;
+import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
+import org.deeplearning4j.optimize.api.TrainingListener;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.lang.reflect.Field;
+import java.lang.reflect.Modifier;
+import java.util.Collection;
+
+/**
+ * DL4J's dense and output layers with the forward product done as one BLAS gemm into a column-major ('f') activation
+ * array ({@code model.layer-implementation = gemm}).
+ *
+ * <p>Why: DL4J 1.0.0-M2's {@code BaseLayer.preOutputWithPreNorm} allocates its activations row-major and calls
+ * {@code INDArray.mmuli}, which for a row-major result allocates a detached column-major temporary outside the
+ * workspace, runs the product there and copies it back. On the 128×784·784×512 product of {@code mnist-dense-512}
+ * that takes about 1.1 ms against 0.5 ms for {@code Nd4j.gemm} into a column-major array (2 cores), and a JFR profile
+ * of plain {@code MultiLayerNetwork.fit} put that one line at 42 % of the main thread's native time.
+ *
+ * <p>Everything else is DL4J's: the layers extend DL4J's own configuration and implementation classes, parameters,
+ * gradients, backpropagation, dropout, masks and the JSON are unchanged (the classes are named in the JSON, so Spark
+ * executors build the same layers). Layer normalisation and weight noise go to DL4J's own path. Saved models name
+ * DL4J's stock classes ({@link NetworkFactory#portable}), so a model.zip loads in any DL4J 1.0.0-M2.
+ */
+public final class GemmLayers {
+    private GemmLayers() {
+    }
+
+    /**
+     * The forward product input·W (+ bias) as one gemm into a row-major activations array of the workspace (the
+     * layout DL4J's own layers produce, so the element-wise ops after it see the same strides).
+     */
+    static INDArray forward(INDArray input, INDArray weights, INDArray bias, LayerWorkspaceMgr workspaceMgr) {
+        INDArray out = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, weights.dataType(),
+                new long[]{input.size(0), weights.size(1)}, 'c');
+        Nd4j.gemm(input, weights, out, false, false, 1.0, 0.0);
+        if (bias != null) {
+            out.addiRowVector(bias);
+        }
+        return out;
+    }
+
+    /** Whether the fast path applies: a 2-d input whose width matches the weights (else DL4J's checks and errors). */
+    static boolean applies(INDArray input, INDArray weights) {
+        return input != null && input.rank() == 2 && input.columns() == weights.rows();
+    }
+
+    /** A DL4J layer configuration of {@code target}'s class with every field of {@code source} up to {@code stock}. */
+    static <T> T copy(Object source, T target, Class<?> stock) {
+        for (Class<?> c = stock; c != null && c != Object.class; c = c.getSuperclass()) {
+            for (Field f : c.getDeclaredFields()) {
+                if (Modifier.isStatic(f.getModifiers())) {
+                    continue;
+                }
+                try {
+                    f.setAccessible(true);
+                    f.set(target, f.get(source));
+                } catch (IllegalAccessException e) {
+                    throw new IllegalStateException("cannot copy " + c.getName() + "." + f.getName(), e);
+                }
+            }
+        }
+        return target;
+    }
+
+    static <L extends AbstractLayer<?>> L wire(L layer, NeuralNetConfiguration conf, ParamInitializer initializer,
+                                               Collection<TrainingListener> listeners, int index, INDArray params,
+                                               boolean initialize) {
+        layer.setListeners(listeners);
+        layer.setIndex(index);
+        layer.setParamsViewArray(params);
+        layer.setParamTable(initializer.init(conf, params, initialize));
+        layer.setConf(conf);
+        return layer;
+    }
+
+    /** {@link DenseLayer}'s configuration, building {@link DenseImpl}. */
+    public static class Dense extends DenseLayer {
+        public Dense() {
+        }
+
+        /** The same layer as a stock DL4J {@code DenseLayer} configuration (before or after the list's build). */
+        public static Dense of(DenseLayer stock) {
+            return copy(stock, new Dense(), DenseLayer.class);
+        }
+
+        public DenseLayer toDl4j() {
+            return copy(this, new DenseLayer(), DenseLayer.class);
+        }
+
+        @Override
+        public Layer instantiate(NeuralNetConfiguration conf, Collection<TrainingListener> listeners, int index,
+                                 INDArray params, boolean initialize, DataType dataType) {
+            LayerValidation.assertNInNOutSet("DenseLayer", getLayerName(), index, getNIn(), getNOut());
+            return wire(new DenseImpl(conf, dataType), conf, initializer(), listeners, index, params, initialize);
+        }
+    }
+
+    /** {@link OutputLayer}'s configuration, building {@link OutputImpl}. */
+    public static class Output extends OutputLayer {
+        public Output() {
+        }
+
+        public static Output of(OutputLayer stock) {
+            return copy(stock, new Output(), OutputLayer.class);
+        }
+
+        public OutputLayer toDl4j() {
+            return copy(this, new OutputLayer(), OutputLayer.class);
+        }
+
+        @Override
+        public Layer instantiate(NeuralNetConfiguration conf, Collection<TrainingListener> listeners, int index,
+                                 INDArray params, boolean initialize, DataType dataType) {
+            LayerValidation.assertNInNOutSet("OutputLayer", getLayerName(), index, getNIn(), getNOut());
+            return wire(new OutputImpl(conf, dataType), conf, initializer(), listeners, index, params, initialize);
+        }
+    }
+
+    /**
+     * The pre-activations of a training forward pass, kept for the backpropagation that follows it. DL4J's
+     * {@code BaseLayer.backpropGradient} recomputes them (the activation function overwrites its input), which for a
+     * dense layer repeats the forward product. Handed out once, and only for the same input array object, while the
+     * workspace it lives in is still the one (same generation) it was made in.
+     */
+    static final class KeptPreOutput {
+        /** Backpropagations that used kept pre-activations instead of recomputing them (all layers, all threads). */
+        static final java.util.concurrent.atomic.LongAdder HITS = new java.util.concurrent.atomic.LongAdder();
+        private INDArray input;
+        private INDArray z;
+        private long generation;
+
+        void keep(INDArray forInput, INDArray preOutput) {
+            input = forInput;
+            z = preOutput;
+            generation = preOutput.isAttached() ? preOutput.data().getParentWorkspace().getGenerationId() : -1;
+        }
+
+        INDArray take(INDArray forInput) {
+            INDArray kept = z;
+            boolean valid = kept != null && forInput == input && kept.isInScope() && !kept.wasClosed()
+                    && (!kept.isAttached() || kept.data().getParentWorkspace().getGenerationId() == generation);
+            clear();
+            if (valid) {
+                HITS.increment();
+            }
+            return valid ? kept : null;
+        }
+
+        void clear() {
+            input = null;
+            z = null;
+        }
+    }
+
+    /**
+     * DL4J's dense layer implementation; the forward product differs, and a training forward pass keeps its
+     * pre-activations for the backpropagation after it ({@link KeptPreOutput}).
+     */
+    public static class DenseImpl extends org.deeplearning4j.nn.layers.feedforward.dense.DenseLayer {
+        private final transient KeptPreOutput kept = new KeptPreOutput();
+        private transient boolean lastWasGemm;
+
+        public DenseImpl(NeuralNetConfiguration conf, DataType dataType) {
+            super(conf, dataType);
+        }
+
+        @Override
+        public INDArray activate(boolean training, LayerWorkspaceMgr workspaceMgr) {
+            kept.clear();
+            INDArray z = preOutput(training, workspaceMgr);
+            if (training && lastWasGemm) {
+                kept.keep(input, workspaceMgr.dup(ArrayType.ACTIVATIONS, z));
+            }
+            INDArray out = layerConf().getActivationFn().getActivation(z, training);
+            if (maskArray != null) {
+                applyMask(out);
+            }
+            return out;
+        }
+
+        @Override
+        public void setInput(INDArray input, LayerWorkspaceMgr workspaceMgr) {
+            kept.clear();
+            super.setInput(input, workspaceMgr);
+        }
+
+        @Override
+        public void clear() {
+            kept.clear();
+            super.clear();
+        }
+
+        @Override
+        protected org.nd4j.common.primitives.Pair<INDArray, INDArray> preOutputWithPreNorm(
+                boolean training, boolean forBackprop, LayerWorkspaceMgr workspaceMgr) {
+            lastWasGemm = false;
+            INDArray w = getParam(org.deeplearning4j.nn.params.DefaultParamInitializer.WEIGHT_KEY);
+            if (hasLayerNorm() || layerConf().getWeightNoise() != null || !applies(input, w)) {
+                kept.clear();
+                return super.preOutputWithPreNorm(training, forBackprop, workspaceMgr);
+            }
+            if (training && forBackprop) {
+                INDArray z = kept.take(input);
+                if (z != null) {
+                    return new org.nd4j.common.primitives.Pair<>(z, z);
+                }
+            }
+            lastWasGemm = true;
+            assertInputSet(forBackprop);
+            applyDropOutIfNecessary(training, workspaceMgr);
+            INDArray out = forward(input.castTo(dataType), w,
+                    hasBias() ? getParam(org.deeplearning4j.nn.params.DefaultParamInitializer.BIAS_KEY) : null,
+                    workspaceMgr);
+            if (maskArray != null) {
+                applyMask(out);
+            }
+            return new org.nd4j.common.primitives.Pair<>(out, out);
+        }
+    }
+
+    /** DL4J's output layer implementation; only the forward product differs. */
+    public static class OutputImpl extends org.deeplearning4j.nn.layers.OutputLayer {
+        public OutputImpl(NeuralNetConfiguration conf, DataType dataType) {
+            super(conf, dataType);
+        }
+
+        @Override
+        protected org.nd4j.common.primitives.Pair<INDArray, INDArray> preOutputWithPreNorm(
+                boolean training, boolean forBackprop, LayerWorkspaceMgr workspaceMgr) {
+            INDArray w = getParam(org.deeplearning4j.nn.params.DefaultParamInitializer.WEIGHT_KEY);
+            if (hasLayerNorm() || layerConf().getWeightNoise() != null || !applies(input, w)) {
+                return super.preOutputWithPreNorm(training, forBackprop, workspaceMgr);
+            }
+            assertInputSet(forBackprop);
+            applyDropOutIfNecessary(training, workspaceMgr);
+            INDArray out = forward(input.castTo(dataType), w,
+                    hasBias() ? getParam(org.deeplearning4j.nn.params.DefaultParamInitializer.BIAS_KEY) : null,
+                    workspaceMgr);
+            if (maskArray != null) {
+                applyMask(out);
+            }
+            return new org.nd4j.common.primitives.Pair<>(out, out);
+        }
+    }
+}
