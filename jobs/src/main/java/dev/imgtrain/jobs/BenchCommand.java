@@ -65,6 +65,12 @@ final class BenchCommand implements Callable<Integer>, ConfiguredCommand {
     @Option(names = "--max-epochs", defaultValue = "20", description = "Epochs after which a run that has not reached the target stops (default ${DEFAULT-VALUE}).")
     int maxEpochs;
 
+    @Option(names = "--ingest-warmups", defaultValue = "4", paramLabel = "N",
+            description = "Untimed ingests of each archive before the timed ones (default ${DEFAULT-VALUE}): the JIT is "
+                    + "still compiling Parquet's and Spark's code for the first few, on the same cores. The first one's "
+                    + "time is reported as ingest_<dataset>_cold_seconds.")
+    int ingestWarmups;
+
     @Option(names = "--ingest-only", description = "Only the ingest figures (seconds, not minutes); the training figures are left out.")
     boolean ingestOnly;
 
@@ -84,9 +90,10 @@ final class BenchCommand implements Callable<Integer>, ConfiguredCommand {
 
     @Override
     public Integer call() throws Exception {
-        if (repeats < 1 || maxEpochs < 1 || !(target > 0 && target <= 1)) {
-            throw new dev.imgtrain.config.ConfigException("--repeats and --max-epochs must be at least 1 and "
-                    + "--target-accuracy in (0, 1]: got " + repeats + ", " + maxEpochs + ", " + target);
+        if (repeats < 1 || maxEpochs < 1 || ingestWarmups < 0 || !(target > 0 && target <= 1)) {
+            throw new dev.imgtrain.config.ConfigException("--repeats and --max-epochs must be at least 1, --ingest-warmups "
+                    + "at least 0 and --target-accuracy in (0, 1]: got " + repeats + ", " + maxEpochs + ", "
+                    + ingestWarmups + ", " + target);
         }
         PipelineConfig base = config();
         if (!base.dataset().equals("mnist") || !base.format().isEmpty()) {
@@ -97,6 +104,21 @@ final class BenchCommand implements Callable<Integer>, ConfiguredCommand {
         java.nio.file.Path source = java.nio.file.Path.of(base.sourceOrDefault());
         int cores = Runtime.getRuntime().availableProcessors();
         Map<String, List<Double>> raw = new LinkedHashMap<>();
+        // Warm-up ingests, untimed but for the first (a fresh JVM's ingest, as a spark-submit of one ingest sees it).
+        for (int w = 0; w < ingestWarmups; w++) {
+            long t = System.nanoTime();
+            IngestJob.run(spark, "mnist", "", source.toString(), warehouse);
+            if (w == 0) {
+                add(raw, "ingest_mnist_cold_seconds", (System.nanoTime() - t) / 1e9);
+            }
+            if (cifarSource != null) {
+                t = System.nanoTime();
+                IngestJob.run(spark, "cifar10", "", cifarSource.toString(), warehouse);
+                if (w == 0) {
+                    add(raw, "ingest_cifar10_cold_seconds", (System.nanoTime() - t) / 1e9);
+                }
+            }
+        }
         for (int r = 0; r < repeats; r++) {
             long t = System.nanoTime();
             IngestJob.run(spark, "mnist", "", source.toString(), warehouse);

@@ -25,7 +25,7 @@ class BenchIT {
         try {
             String[] result = CliParsingTest.execute("bench", "--source", LocalSpark.mnistDir().toString(),
                     "--cifar-source", LocalSpark.cifar10Dir().toString(), "--warehouse", tmp.resolve("wh").toString(),
-                    "--repeats", "1", "--set", "train.max-examples=3000", "--target-accuracy", "0.8",
+                    "--repeats", "1", "--ingest-warmups", "1", "--set", "train.max-examples=3000", "--target-accuracy", "0.8",
                     "--max-epochs", "3", "--mllib-seconds", "4", "--out", out.toString());
             assertEquals("0", result[0], result[1]);
         } finally {
@@ -54,6 +54,9 @@ class BenchIT {
                 b.get("local_epoch_vs_gemm_ratio").asDouble(), 1e-9);
         assertTrue(m.get("local_epoch_nd4j_updater_seconds").asDouble() > 0, m.toString());
         assertTrue(m.get("local_epoch_dl4j_layers_seconds").asDouble() > 0, m.toString());
+        // One warm-up ingest of each archive: its time is the cold figure.
+        assertTrue(m.get("ingest_mnist_cold_seconds").asDouble() > 0, m.toString());
+        assertTrue(m.get("ingest_cifar10_cold_seconds").asDouble() > 0, m.toString());
         // Time to the target: 3,000 examples reach 0.8 within 3 epochs on both sides; the ratio is of the medians.
         assertEquals(m.get("spark_seconds_to_target").asDouble() / m.get("local_seconds_to_target").asDouble(),
                 b.get("time_to_98_vs_local_ratio").asDouble(), 1e-9);
