@@ -47,6 +47,11 @@ final class BatchCache {
         }
     }
 
+    /** Whether every one of {@code paths} is held (in this JVM). */
+    static boolean holdsAll(java.util.Collection<String> paths) {
+        return BATCHES.keySet().containsAll(paths);
+    }
+
     /** Batches and bytes held now, and the hits since the last {@link #clear} (for tests). */
     static synchronized long[] size() {
         return new long[]{BATCHES.size(), bytes, HITS.sum()};

@@ -56,6 +56,18 @@ class BatchCacheIT {
         return ModelStore.load(warehouse, new Path(r.runDir(), "model.zip"));
     }
 
+    private static List<Integer> prefetchPerEpoch(TrainResult r) {
+        try {
+            com.fasterxml.jackson.databind.JsonNode stats = Warehouse.JSON.readTree(
+                    java.nio.file.Files.readString(java.nio.file.Path.of(r.runDir().replaceFirst("^file:", ""), "training-stats.json")));
+            List<Integer> out = new java.util.ArrayList<>();
+            stats.get("prefetch_per_epoch").forEach(n -> out.add(n.asInt()));
+            return out;
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     @Test
     void cachedBatchesTrainTheSameModel() {
         TrainResult files = train("no-cache", 0);
@@ -73,6 +85,11 @@ class BatchCacheIT {
         long[] all = BatchCache.size();
         assertEquals(2560L * (784 + 10) * 4, all[1], "every example once: every batch file, once");
         assertEquals(2 * all[0], all[2], "epochs 2 and 3 read every batch from the cache");
+
+        // With every batch cached in this (local) JVM after epoch 1, the workers stop prefetching; not otherwise.
+        assertEquals(List.of(2, 0, 0), prefetchPerEpoch(cached));
+        assertEquals(List.of(2, 2, 2), prefetchPerEpoch(partly));
+        assertEquals(List.of(2, 2, 2), prefetchPerEpoch(files));
 
         for (TrainResult r : List.of(partly, cached)) {
             assertEquals(model(files).params(), model(r).params(), r.runId());
