@@ -65,10 +65,13 @@ class CliParsingTest {
         assertEquals(0.98, defaults.target, "the seed's accuracy");
         assertEquals(20, defaults.maxEpochs);
         assertEquals(0, defaults.mllibBudget, "MLlib gets imgtrain's time");
-        for (String[] bad : new String[][]{{"--max-epochs", "0"}, {"--target-accuracy", "1.5"}, {"--repeats", "0"}}) {
+        assertEquals(4, defaults.ingestWarmups);
+        for (String[] bad : new String[][]{{"--max-epochs", "0"}, {"--target-accuracy", "1.5"}, {"--repeats", "0"},
+                {"--ingest-warmups", "-1"}}) {
             String[] result = execute("bench", bad[0], bad[1]);
             assertEquals("2", result[0], String.join(" ", bad) + ": " + result[1]);
-            assertTrue(result[1].contains("--repeats and --max-epochs must be at least 1 and --target-accuracy in (0, 1]"),
+            assertTrue(result[1].contains("--repeats and --max-epochs must be at least 1, --ingest-warmups at least 0 "
+                            + "and --target-accuracy in (0, 1]"),
                     "[" + result[1] + "]");
         }
     }
