@@ -19,14 +19,16 @@ import java.lang.reflect.Modifier;
 import java.util.Collection;
 
 /**
- * DL4J's dense and output layers with the forward product done as one BLAS gemm into a column-major ('f') activation
- * array ({@code model.layer-implementation = gemm}).
+ * DL4J's dense and output layers with the forward product done as one {@code Nd4j.gemm} into DL4J's row-major
+ * activations, and a dense layer's pre-activations kept from the training forward pass for the backpropagation after it
+ * ({@code model.layer-implementation = gemm}).
  *
- * <p>Why: DL4J 1.0.0-M2's {@code BaseLayer.preOutputWithPreNorm} allocates its activations row-major and calls
- * {@code INDArray.mmuli}, which for a row-major result allocates a detached column-major temporary outside the
- * workspace, runs the product there and copies it back. On the 128×784·784×512 product of {@code mnist-dense-512}
- * that takes about 1.1 ms against 0.5 ms for {@code Nd4j.gemm} into a column-major array (2 cores), and a JFR profile
- * of plain {@code MultiLayerNetwork.fit} put that one line at 42 % of the main thread's native time.
+ * <p>Why: a JFR profile of plain {@code MultiLayerNetwork.fit} put DL4J 1.0.0-M2's dense forward product
+ * ({@code BaseLayer.preOutputWithPreNorm}) at 42 % of the main thread's native time, for two reasons. It calls
+ * {@code INDArray.mmuli} with a row-major result, which allocates a detached column-major temporary, multiplies into it
+ * and copies back: 1.1 ms for the 128×784·784×512 product of {@code mnist-dense-512} against 0.5 ms for
+ * {@code Nd4j.gemm} into the same row-major array (2 cores). And {@code BaseLayer.backpropGradient} computes the product
+ * again, because the activation function overwrote it in place ({@link KeptPreOutput}).
  *
  * <p>Everything else is DL4J's: the layers extend DL4J's own configuration and implementation classes, parameters,
  * gradients, backpropagation, dropout, masks and the JSON are unchanged (the classes are named in the JSON, so Spark
