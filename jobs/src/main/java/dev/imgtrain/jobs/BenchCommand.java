@@ -3,6 +3,7 @@ package dev.imgtrain.jobs;
 import dev.imgtrain.bench.Benchmarks;
 import dev.imgtrain.config.PipelineConfig;
 import dev.imgtrain.ingest.IngestJob;
+import dev.imgtrain.model.NetworkSpec;
 import dev.imgtrain.preprocess.PreprocessJob;
 import dev.imgtrain.train.TrainJob;
 import dev.imgtrain.train.TrainResult;
@@ -106,29 +107,22 @@ final class BenchCommand implements Callable<Integer>, ConfiguredCommand {
         Map<String, List<Double>> raw = new LinkedHashMap<>();
         // Warm-up ingests, untimed but for the first (a fresh JVM's ingest, as a spark-submit of one ingest sees it).
         for (int w = 0; w < ingestWarmups; w++) {
-            long t = System.nanoTime();
-            IngestJob.run(spark, "mnist", "", source.toString(), warehouse);
+            double mnist = ingestSeconds(spark, "mnist", source.toString(), warehouse);
+            double cifar = cifarSource == null ? Double.NaN
+                    : ingestSeconds(spark, "cifar10", cifarSource.toString(), warehouse);
             if (w == 0) {
-                add(raw, "ingest_mnist_cold_seconds", (System.nanoTime() - t) / 1e9);
-            }
-            if (cifarSource != null) {
-                t = System.nanoTime();
-                IngestJob.run(spark, "cifar10", "", cifarSource.toString(), warehouse);
-                if (w == 0) {
-                    add(raw, "ingest_cifar10_cold_seconds", (System.nanoTime() - t) / 1e9);
+                add(raw, "ingest_mnist_cold_seconds", mnist);
+                if (cifarSource != null) {
+                    add(raw, "ingest_cifar10_cold_seconds", cifar);
                 }
             }
         }
         for (int r = 0; r < repeats; r++) {
-            long t = System.nanoTime();
-            IngestJob.run(spark, "mnist", "", source.toString(), warehouse);
-            add(raw, "ingest_mnist_seconds", (System.nanoTime() - t) / 1e9);
+            add(raw, "ingest_mnist_seconds", ingestSeconds(spark, "mnist", source.toString(), warehouse));
             add(raw, "gunzip_mnist_seconds", Benchmarks.gunzipSeconds(
                     dev.imgtrain.fetch.DatasetDownload.MNIST.files().stream().map(f -> source.resolve(f.name())).toList()));
             if (cifarSource != null) {
-                t = System.nanoTime();
-                IngestJob.run(spark, "cifar10", "", cifarSource.toString(), warehouse);
-                add(raw, "ingest_cifar10_seconds", (System.nanoTime() - t) / 1e9);
+                add(raw, "ingest_cifar10_seconds", ingestSeconds(spark, "cifar10", cifarSource.toString(), warehouse));
                 add(raw, "gunzip_cifar10_seconds", Benchmarks.gunzipTarSeconds(Benchmarks.cifarArchive(cifarSource)));
             }
         }
@@ -159,18 +153,14 @@ final class BenchCommand implements Callable<Integer>, ConfiguredCommand {
                 if ("rmsprop".equals(base.model().updater().name()) && "java".equals(base.model().updater().implementation())) {
                     // The same plain epoch with ND4J's own RMSProp op instead of imgtrain's loop (CpuRmsProp): what the
                     // loop is worth; the target ratios use the network as imgtrain trains it.
-                    Benchmarks.Convergence nd4jUpdater = Benchmarks.plainTimeToAccuracy(
-                            base.model().withUpdaterImplementation("nd4j"), 784, 10, base.train().seed(), batches,
-                            testBatches, cores, 2.0, 2);
-                    add(raw, "local_epoch_nd4j_updater_seconds", nd4jUpdater.epochSeconds()[1]);
+                    add(raw, "local_epoch_nd4j_updater_seconds", plainEpochSeconds(
+                            base.model().withUpdaterImplementation("nd4j"), base, batches, testBatches, cores));
                 }
                 if ("gemm".equals(base.model().layerImplementation())) {
                     // The same plain epoch with DL4J's own dense and output layers instead of GemmLayers: what the
                     // single gemm and the kept pre-activations are worth.
-                    Benchmarks.Convergence dl4jLayers = Benchmarks.plainTimeToAccuracy(
-                            base.model().withLayerImplementation("dl4j"), 784, 10, base.train().seed(), batches,
-                            testBatches, cores, 2.0, 2);
-                    add(raw, "local_epoch_dl4j_layers_seconds", dl4jLayers.epochSeconds()[1]);
+                    add(raw, "local_epoch_dl4j_layers_seconds", plainEpochSeconds(
+                            base.model().withLayerImplementation("dl4j"), base, batches, testBatches, cores));
                 }
                 add(raw, "local_seconds_to_target", plainLoadSeconds + plain.secondsToTarget());
                 PipelineConfig run = loader().withFlag("train.epochs", maxEpochs)
@@ -255,6 +245,24 @@ final class BenchCommand implements Callable<Integer>, ConfiguredCommand {
         double a = median(raw.get(numerator));
         double b = median(raw.get(denominator));
         return Double.isNaN(a) || Double.isNaN(b) ? null : a / b;
+    }
+
+    /** Wall seconds of one whole ingest of {@code dataset} from {@code source}. */
+    private static double ingestSeconds(SparkSession spark, String dataset, String source, Warehouse warehouse) {
+        long start = System.nanoTime();
+        IngestJob.run(spark, dataset, "", source, warehouse);
+        return (System.nanoTime() - start) / 1e9;
+    }
+
+    /**
+     * Seconds of the second epoch of plain DL4J training {@code spec} (a variant of the preset's network) on the
+     * in-memory batches: two epochs with an unreachable target, the first being JIT warm-up.
+     */
+    private static double plainEpochSeconds(NetworkSpec spec, PipelineConfig base,
+                                            List<org.nd4j.linalg.dataset.DataSet> batches,
+                                            List<org.nd4j.linalg.dataset.DataSet> testBatches, int cores) {
+        return Benchmarks.plainTimeToAccuracy(spec, 784, 10, base.train().seed(), batches, testBatches, cores, 2.0, 2)
+                .epochSeconds()[1];
     }
 
     private static void add(Map<String, List<Double>> raw, String key, double value) {

@@ -7,6 +7,7 @@ import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.LayerValidation;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.layers.AbstractLayer;
+import org.deeplearning4j.nn.params.DefaultParamInitializer;
 import org.deeplearning4j.nn.workspace.ArrayType;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.deeplearning4j.optimize.api.TrainingListener;
@@ -40,10 +41,13 @@ public final class GemmLayers {
     }
 
     /**
-     * The forward product input·W (+ bias) as one gemm into a row-major activations array of the workspace (the
-     * layout DL4J's own layers produce, so the element-wise ops after it see the same strides).
+     * {@code layer}'s forward product input·W (+ bias) as one gemm into a row-major activations array of the workspace
+     * (the layout DL4J's own layers produce, so the element-wise ops after it see the same strides).
      */
-    static INDArray forward(INDArray input, INDArray weights, INDArray bias, LayerWorkspaceMgr workspaceMgr) {
+    static INDArray forward(INDArray input, org.deeplearning4j.nn.layers.BaseLayer<?> layer,
+                            LayerWorkspaceMgr workspaceMgr) {
+        INDArray weights = layer.getParam(DefaultParamInitializer.WEIGHT_KEY);
+        INDArray bias = layer.hasBias() ? layer.getParam(DefaultParamInitializer.BIAS_KEY) : null;
         INDArray out = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, weights.dataType(),
                 new long[]{input.size(0), weights.size(1)}, 'c');
         Nd4j.gemm(input, weights, out, false, false, 1.0, 0.0);
@@ -53,9 +57,15 @@ public final class GemmLayers {
         return out;
     }
 
-    /** Whether the fast path applies: a 2-d input whose width matches the weights (else DL4J's checks and errors). */
-    static boolean applies(INDArray input, INDArray weights) {
-        return input != null && input.rank() == 2 && input.columns() == weights.rows();
+    /**
+     * Whether {@code layer} takes the gemm path: no layer normalisation or weight noise, and a 2-d input whose width
+     * matches its weights (anything else goes to DL4J's own path, with its checks and error messages).
+     */
+    static boolean takesGemmPath(org.deeplearning4j.nn.layers.BaseLayer<?> layer) {
+        INDArray input = layer.input();
+        INDArray weights = layer.getParam(DefaultParamInitializer.WEIGHT_KEY);
+        return !layer.hasLayerNorm() && layer.layerConf().getWeightNoise() == null
+                && input != null && input.rank() == 2 && input.columns() == weights.rows();
     }
 
     /** A DL4J layer configuration of {@code target}'s class with every field of {@code source} up to {@code stock}. */
@@ -172,7 +182,6 @@ public final class GemmLayers {
      */
     public static class DenseImpl extends org.deeplearning4j.nn.layers.feedforward.dense.DenseLayer {
         private final transient KeptPreOutput kept = new KeptPreOutput();
-        private transient boolean lastWasGemm;
 
         public DenseImpl(NeuralNetConfiguration conf, DataType dataType) {
             super(conf, dataType);
@@ -181,8 +190,9 @@ public final class GemmLayers {
         @Override
         public INDArray activate(boolean training, LayerWorkspaceMgr workspaceMgr) {
             kept.clear();
+            boolean keep = training && takesGemmPath(this);
             INDArray z = preOutput(training, workspaceMgr);
-            if (training && lastWasGemm) {
+            if (keep) {
                 kept.keep(input, workspaceMgr.dup(ArrayType.ACTIVATIONS, z));
             }
             INDArray out = layerConf().getActivationFn().getActivation(z, training);
@@ -207,9 +217,7 @@ public final class GemmLayers {
         @Override
         protected org.nd4j.common.primitives.Pair<INDArray, INDArray> preOutputWithPreNorm(
                 boolean training, boolean forBackprop, LayerWorkspaceMgr workspaceMgr) {
-            lastWasGemm = false;
-            INDArray w = getParam(org.deeplearning4j.nn.params.DefaultParamInitializer.WEIGHT_KEY);
-            if (hasLayerNorm() || layerConf().getWeightNoise() != null || !applies(input, w)) {
+            if (!takesGemmPath(this)) {
                 kept.clear();
                 return super.preOutputWithPreNorm(training, forBackprop, workspaceMgr);
             }
@@ -219,12 +227,9 @@ public final class GemmLayers {
                     return new org.nd4j.common.primitives.Pair<>(z, z);
                 }
             }
-            lastWasGemm = true;
             assertInputSet(forBackprop);
             applyDropOutIfNecessary(training, workspaceMgr);
-            INDArray out = forward(input.castTo(dataType), w,
-                    hasBias() ? getParam(org.deeplearning4j.nn.params.DefaultParamInitializer.BIAS_KEY) : null,
-                    workspaceMgr);
+            INDArray out = forward(input.castTo(dataType), this, workspaceMgr);
             if (maskArray != null) {
                 applyMask(out);
             }
@@ -241,15 +246,12 @@ public final class GemmLayers {
         @Override
         protected org.nd4j.common.primitives.Pair<INDArray, INDArray> preOutputWithPreNorm(
                 boolean training, boolean forBackprop, LayerWorkspaceMgr workspaceMgr) {
-            INDArray w = getParam(org.deeplearning4j.nn.params.DefaultParamInitializer.WEIGHT_KEY);
-            if (hasLayerNorm() || layerConf().getWeightNoise() != null || !applies(input, w)) {
+            if (!takesGemmPath(this)) {
                 return super.preOutputWithPreNorm(training, forBackprop, workspaceMgr);
             }
             assertInputSet(forBackprop);
             applyDropOutIfNecessary(training, workspaceMgr);
-            INDArray out = forward(input.castTo(dataType), w,
-                    hasBias() ? getParam(org.deeplearning4j.nn.params.DefaultParamInitializer.BIAS_KEY) : null,
-                    workspaceMgr);
+            INDArray out = forward(input.castTo(dataType), this, workspaceMgr);
             if (maskArray != null) {
                 applyMask(out);
             }

@@ -57,15 +57,11 @@ class BatchCacheIT {
     }
 
     private static List<Integer> prefetchPerEpoch(TrainResult r) {
-        try {
-            com.fasterxml.jackson.databind.JsonNode stats = Warehouse.JSON.readTree(
-                    java.nio.file.Files.readString(java.nio.file.Path.of(r.runDir().replaceFirst("^file:", ""), "training-stats.json")));
-            List<Integer> out = new java.util.ArrayList<>();
-            stats.get("prefetch_per_epoch").forEach(n -> out.add(n.asInt()));
-            return out;
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
+        com.fasterxml.jackson.databind.JsonNode stats = warehouse.readJson(new Path(r.runDir(), "training-stats.json"),
+                com.fasterxml.jackson.databind.JsonNode.class);
+        List<Integer> out = new java.util.ArrayList<>();
+        stats.get("prefetch_per_epoch").forEach(n -> out.add(n.asInt()));
+        return out;
     }
 
     @Test
