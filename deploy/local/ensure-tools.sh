@@ -1,7 +1,13 @@
 #!/usr/bin/env bash
-# Installs, with apt-get, whichever of Java 17, Maven and npm this machine lacks. Does nothing when all are present.
+# Installs, with apt-get, whichever of Java 17, Maven, npm and fonts (Java draws the reports' charts with them) this
+# machine lacks; with --test also Debian's Chromium (the tests open the generated report pages in it headless).
+# Does nothing when all are present.
 set -euo pipefail
 need=()
+if [[ ${1:-} == --test ]] && [[ ! -x /usr/bin/chromium ]]; then need+=(chromium); fi
+if ! ls /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf >/dev/null 2>&1 || ! command -v fc-list >/dev/null; then
+  need+=(fonts-dejavu-core fontconfig)
+fi
 if ! command -v java >/dev/null || ! java -version 2>&1 | grep -q 'version "17'; then need+=(openjdk-17-jdk-headless); fi
 command -v mvn >/dev/null || need+=(maven)
 command -v npm >/dev/null || need+=(npm)

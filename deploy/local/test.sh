@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# The test command: installs what the tests need on a fresh machine (JDK 17, Maven, npm), puts the real datasets
+# The test command: installs what the tests need on a fresh machine (JDK 17, Maven, npm, fonts, Chromium), puts the real datasets
 # into ./data/ with the project's real-data scripts in ../shared/datasets/ (MNIST and Fashion-MNIST, CIFAR-10 built
 # from its real images), then runs every unit test (Surefire) and integration test (Failsafe) with `mvn verify`.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$root"
-deploy/local/ensure-tools.sh
+deploy/local/ensure-tools.sh --test
 shared=../shared/datasets
 for script in fetch-mnist.sh fetch-fashion-mnist.sh make-cifar10-archive.sh; do
   if [[ ! -x $shared/$script ]]; then

@@ -13,9 +13,9 @@ import java.io.PrintWriter;
 /** The {@code imgtrain} command and its subcommands; {@link #commandLine()} is the factory tests reuse. */
 @Command(name = "imgtrain", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
         description = "Trains dense networks on image datasets as a Spark batch pipeline "
-                + "(ingest -> preprocess -> train -> evaluate).",
+                + "(ingest -> preprocess -> train -> evaluate -> report).",
         subcommands = {IngestCommand.class, PreprocessCommand.class, TrainCommand.class, EvaluateCommand.class,
-                RunCommand.class, RunsCommand.class, DatasetsCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+                ReportCommand.class, RunCommand.class, RunsCommand.class, DatasetsCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class ImgtrainCommand implements Runnable {
     /** Exit code of a run that failed on bad input, bad data or a failed job. */
     public static final int FAILED = 1;

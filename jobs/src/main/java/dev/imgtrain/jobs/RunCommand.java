@@ -5,6 +5,7 @@ import dev.imgtrain.evaluate.EvaluateJob;
 import dev.imgtrain.evaluate.EvaluationResult;
 import dev.imgtrain.ingest.IngestJob;
 import dev.imgtrain.preprocess.PreprocessJob;
+import dev.imgtrain.report.ReportJob;
 import dev.imgtrain.store.Warehouse;
 import dev.imgtrain.train.TrainJob;
 import dev.imgtrain.train.TrainResult;
@@ -15,7 +16,7 @@ import picocli.CommandLine.Mixin;
 import java.util.concurrent.Callable;
 
 @Command(name = "run", mixinStandardHelpOptions = true,
-        description = "The whole pipeline: ingest -> preprocess -> train -> evaluate. With no options: local Spark, "
+        description = "The whole pipeline: ingest -> preprocess -> train -> evaluate -> report. With no options: local Spark, "
                 + "./warehouse, MNIST from ./data/mnist, preset mnist-dense-512, 10 epochs.")
 final class RunCommand implements Callable<Integer>, ConfiguredCommand {
     @Mixin
@@ -37,8 +38,9 @@ final class RunCommand implements Callable<Integer>, ConfiguredCommand {
         PreprocessJob.run(spark, config.dataset(), warehouse, config.preprocessPartitions());
         TrainResult trained = TrainJob.run(spark, config, warehouse);
         EvaluationResult result = EvaluateJob.run(spark, warehouse, trained.runId(), config.evaluate().batchSize());
-        System.out.printf("run %s: test accuracy %.4f, loss %.4f on %d examples; outputs in %s%n", trained.runId(),
-                result.accuracy(), result.loss(), result.examples(), trained.runDir());
+        ReportJob.ReportResult report = ReportJob.run(spark, warehouse, trained.runId(), config.evaluate().batchSize());
+        System.out.printf("run %s: test accuracy %.4f, loss %.4f on %d examples; outputs in %s; report %s%n",
+                trained.runId(), result.accuracy(), result.loss(), result.examples(), trained.runDir(), report.index());
         return 0;
     }
 }

@@ -109,9 +109,12 @@ final class RunsCommand implements Runnable {
                     ? p.path("training").path("averaging_frequency").asInt() : t.path("averaging-frequency").asInt();
             System.out.printf("  %d workers, seed %d, averaging every %d, Spark master %s%n", t.path("workers").asInt(),
                     t.path("seed").asLong(), averaging, p.path("spark_master").asText());
-            System.out.println("  epoch  train_loss  val_loss  val_accuracy  seconds");
+            System.out.println("  epoch    loss  accuracy  val_loss  val_accuracy  seconds");
             for (JsonNode m : run.get("metrics")) {
-                System.out.printf("  %5d  %10.4f  %8.4f  %12.4f  %7.1f%n", m.path("epoch").asInt(), m.path("train_loss").asDouble(),
+                // Runs from before the Keras-style history have train_loss (one mini-batch's score) and no accuracy.
+                System.out.printf("  %5d  %6.4f  %8s  %8.4f  %12.4f  %7.1f%n", m.path("epoch").asInt(),
+                        m.has("loss") ? m.path("loss").asDouble() : m.path("train_loss").asDouble(),
+                        m.has("accuracy") ? String.format("%.4f", m.path("accuracy").asDouble()) : "-",
                         m.path("val_loss").asDouble(), m.path("val_accuracy").asDouble(), m.path("epoch_seconds").asDouble());
             }
             JsonNode e = run.get("evaluation");
@@ -126,6 +129,9 @@ final class RunsCommand implements Runnable {
                             c.path("support").asLong());
                 }
             }
+            JsonNode report = run.get("report");
+            System.out.println(report == null || report.isNull()
+                    ? "  no report: imgtrain report --run " + runId : "  report: " + report.asText());
             return 0;
         }
     }

@@ -116,6 +116,21 @@ class CliParsingTest {
     }
 
     @Test
+    void reportFlag() {
+        PipelineConfig c = parse("report", "--run", "mnist-run-2", "--warehouse", "s3a://b/wh");
+        assertEquals("mnist-run-2", c.evaluate().run());
+        assertEquals("s3a://b/wh", c.warehouse());
+    }
+
+    @Test
+    void reportWithoutRun() {
+        String[] result = execute("report");
+        assertEquals("2", result[0]);
+        assertEquals("imgtrain report: configuration error: report needs a run: --run RUN_ID (or evaluate.run)",
+                result[1].strip());
+    }
+
+    @Test
     void evaluateWithoutRun() {
         String[] result = execute("evaluate");
         assertEquals("2", result[0]);
@@ -135,7 +150,7 @@ class CliParsingTest {
         CommandLine cl = ImgtrainCommand.commandLine();
         cl.setOut(new PrintWriter(out, true));
         assertEquals(0, cl.execute("--help"));
-        for (String command : new String[]{"ingest", "preprocess", "train", "evaluate", "run"}) {
+        for (String command : new String[]{"ingest", "preprocess", "train", "evaluate", "report", "run"}) {
             assertTrue(out.toString().contains(command), command);
         }
     }

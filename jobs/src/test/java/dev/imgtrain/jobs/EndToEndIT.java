@@ -70,9 +70,29 @@ class EndToEndIT {
 
         JsonNode metrics = Warehouse.JSON.readTree(Files.readAllLines(run.resolve("metrics.jsonl")).get(0));
         assertEquals(1, metrics.get("epoch").asInt());
-        for (String key : List.of("train_loss", "val_loss", "val_accuracy", "epoch_seconds", "examples_per_second")) {
+        for (String key : List.of("loss", "accuracy", "val_loss", "val_accuracy", "epoch_seconds", "examples_per_second")) {
             assertTrue(metrics.get(key).asDouble() > 0, key);
         }
+        assertEquals(5000, metrics.get("examples").asLong(), "the epoch's examples, both workers");
+        assertTrue(metrics.get("accuracy").asDouble() > 0.7 && metrics.get("accuracy").asDouble() < 1, metrics.toString());
+
+        for (String file : ReportChecks.FILES) {
+            assertTrue(Files.size(run.resolve("report").resolve(file)) > 1000, "report/" + file);
+        }
+        ReportChecks.assertOpens(run.resolve("report/index.html"), "e2e", accuracy, "mnist-e2e");
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream stdout = System.out;
+        System.setOut(new java.io.PrintStream(out, true, java.nio.charset.StandardCharsets.UTF_8));
+        try {
+            String[] shown = CliParsingTest.execute("runs", "show", "e2e", "--warehouse", wh.toString());
+            assertEquals("0", shown[0], shown[1]);
+        } finally {
+            System.setOut(stdout);
+        }
+        String printed = out.toString(java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(printed.contains("report: " + run.resolve("report/index.html").toUri().toString().replace("file:///", "file:/")),
+                printed);
+        assertTrue(printed.contains("epoch    loss  accuracy  val_loss  val_accuracy"), printed);
         JsonNode params = Warehouse.JSON.readTree(run.resolve("params.json").toFile());
         assertEquals(5000, params.at("/config/train/max-examples").asInt());
         assertEquals(0, params.at("/config/train/averaging-frequency").asInt(), "configured: the preset's");
@@ -81,6 +101,18 @@ class EndToEndIT {
         assertEquals(4, params.get("dataset_sources").size());
         assertEquals(64, params.at("/dataset_sources/0/sha256").asText().length());
         assertTrue(params.at("/versions/spark").asText().startsWith("3.5"));
+
+        // report of a missing run, and of one whose training did not finish: exit 1, one line naming the run
+        String[] missing = CliParsingTest.execute("report", "--run", "nope", "--warehouse", wh.toString());
+        assertEquals("1", missing[0], missing[1]);
+        assertTrue(missing[1].startsWith("imgtrain report: failed: run 'nope' is not a committed run"), missing[1]);
+        Files.createDirectories(wh.resolve("runs/half"));
+        Files.copy(run.resolve("params.json"), wh.resolve("runs/half/params.json"));
+        String[] half = CliParsingTest.execute("report", "--run", "half", "--warehouse", wh.toString());
+        assertEquals("1", half[0], half[1]);
+        assertTrue(half[1].startsWith("imgtrain report: failed: run 'half' is not a committed run"), half[1]);
+        assertEquals(2, half[1].strip().split("\n").length, "one line and the debug hint: " + half[1]);
+        assertTrue(!Files.exists(wh.resolve("runs/half/report")), "nothing written for an uncommitted run");
 
         MultiLayerNetwork reloaded = ModelSerializer.restoreMultiLayerNetwork(run.resolve("model.zip").toFile(), true);
         List<MiniBatches.Example> test = MiniBatches.examples(spark.read().parquet(wh.resolve("datasets/mnist/features").toString())

@@ -68,6 +68,7 @@ class RealDatasetsIT {
         assertEquals(1, m.get("sources").size());
         double accuracy = m.get("accuracy").asDouble();
         assertTrue(accuracy > 0.20, "cifar10 accuracy after 1 epoch on 10,000 examples: " + accuracy);
+        ReportChecks.assertOpens(tmp.resolve("cifar10/runs/it/report/index.html"), "it", accuracy, "cifar10");
     }
 
     @Test

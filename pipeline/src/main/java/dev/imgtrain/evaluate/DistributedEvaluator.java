@@ -1,11 +1,10 @@
 package dev.imgtrain.evaluate;
 
+import dev.imgtrain.model.BroadcastNetwork;
 import dev.imgtrain.train.MiniBatches;
 import org.apache.spark.api.java.JavaSparkContext;
-import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.evaluation.classification.ConfusionMatrix;
 import org.nd4j.evaluation.classification.Evaluation;
@@ -34,12 +33,11 @@ public final class DistributedEvaluator {
     public static EvaluationResult evaluate(Dataset<Row> rows, MultiLayerNetwork network, List<String> classes,
                                             int batchSize) {
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(rows.sparkSession().sparkContext());
-        Broadcast<String> conf = jsc.broadcast(network.getLayerWiseConfigurations().toJson());
-        Broadcast<INDArray> params = jsc.broadcast(network.params().dup());
+        BroadcastNetwork shipped = BroadcastNetwork.of(jsc, network);
         int numClasses = classes.size();
         try {
             List<Partial> partials = MiniBatches.examples(rows).javaRDD()
-                    .mapPartitions(it -> evaluatePartition(it, conf.value(), params.value(), numClasses, batchSize))
+                    .mapPartitions(it -> evaluatePartition(it, shipped, numClasses, batchSize))
                     .collect();
             Evaluation total = new Evaluation(numClasses);
             double loss = 0;
@@ -56,19 +54,17 @@ public final class DistributedEvaluator {
             }
             return result(total, loss / examples, examples, classes);
         } finally {
-            conf.destroy();
-            params.destroy();
+            shipped.destroy();
         }
     }
 
-    private static Iterator<Partial> evaluatePartition(Iterator<MiniBatches.Example> rows, String confJson, INDArray params,
+    private static Iterator<Partial> evaluatePartition(Iterator<MiniBatches.Example> rows, BroadcastNetwork shipped,
                                                        int numClasses, int batchSize) {
         Evaluation evaluation = new Evaluation(numClasses);
         if (!rows.hasNext()) {
             return List.of(new Partial(evaluation, 0, 0)).iterator();
         }
-        MultiLayerNetwork net = new MultiLayerNetwork(MultiLayerConfiguration.fromJson(confJson));
-        net.init(params, true);
+        MultiLayerNetwork net = shipped.network();
         double lossSum = 0;
         long n = 0;
         Iterator<DataSet> batches = MiniBatches.batches(rows, batchSize);

@@ -68,6 +68,11 @@ public final class GemmLayers {
                 && input != null && input.rank() == 2 && input.columns() == weights.rows();
     }
 
+    /** Rows of {@code scores} whose largest entry is in the column of the one-hot {@code labels}' 1. */
+    public static long countCorrect(INDArray scores, INDArray labels) {
+        return scores.argMax(1).eq(labels.argMax(1)).castTo(DataType.INT).sumNumber().longValue();
+    }
+
     /** A DL4J layer configuration of {@code target}'s class with every field of {@code source} up to {@code stock}. */
     static <T> T copy(Object source, T target, Class<?> stock) {
         for (Class<?> c = stock; c != null && c != Object.class; c = c.getSuperclass()) {
@@ -237,10 +242,49 @@ public final class GemmLayers {
         }
     }
 
-    /** DL4J's output layer implementation; only the forward product differs. */
+    /**
+     * DL4J's output layer implementation; the forward product differs, and a training step's score also counts the
+     * examples whose pre-activations rank the true class first (the training accuracy of the epoch's history, read by
+     * {@code TrainingHistory} through {@link #takeTrainingCorrect}: a 2-d argmax of the step's own pre-activations).
+     */
     public static class OutputImpl extends org.deeplearning4j.nn.layers.OutputLayer {
+        /** Set while {@link #computeScore} runs for a training step: its pre-activations are then counted. */
+        private transient boolean countNext;
+        private transient long trainingCorrect = -1;
+
         public OutputImpl(NeuralNetConfiguration conf, DataType dataType) {
             super(conf, dataType);
+        }
+
+        /** Correct predictions of the last training step's forward pass, or -1 when none was scored since the last call. */
+        public long takeTrainingCorrect() {
+            long correct = trainingCorrect;
+            trainingCorrect = -1;
+            return correct;
+        }
+
+        /**
+         * DL4J's score; for a training step (MultiLayerNetwork scores each step once, after its backpropagation, with
+         * the same input and parameters) the pre-activations it computes are also counted.
+         */
+        @Override
+        public double computeScore(double fullNetRegTerm, boolean training, LayerWorkspaceMgr workspaceMgr) {
+            countNext = training;
+            try {
+                return super.computeScore(fullNetRegTerm, training, workspaceMgr);
+            } finally {
+                countNext = false;
+            }
+        }
+
+        @Override
+        protected INDArray preOutput2d(boolean training, LayerWorkspaceMgr workspaceMgr) {
+            INDArray z = super.preOutput2d(training, workspaceMgr);
+            if (countNext && getLabels() != null) {
+                countNext = false;
+                trainingCorrect = countCorrect(z, getLabels());
+            }
+            return z;
         }
 
         @Override

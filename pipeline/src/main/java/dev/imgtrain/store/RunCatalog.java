@@ -15,7 +15,7 @@ import java.util.List;
 /**
  * What a warehouse's committed runs are: a run is listed only when its {@code _SUCCESS} marker exists (training
  * writes it last), so a run that failed or was killed is never shown. Reads params.json, metrics.jsonl and, when the
- * run was evaluated, evaluation.json.
+ * run was evaluated, evaluation.json; and where its report is, when it has one.
  */
 public final class RunCatalog {
     private final Warehouse warehouse;
@@ -58,6 +58,12 @@ public final class RunCatalog {
         }
         Path evaluation = new Path(dir, "evaluation.json");
         node.set("evaluation", warehouse.exists(evaluation) ? read(evaluation) : null);
+        Path report = new Path(dir, "report/index.html");
+        if (warehouse.exists(report)) {
+            node.put("report", report.toString());
+        } else {
+            node.putNull("report");
+        }
         return node;
     }
 

@@ -105,6 +105,8 @@ public final class TrainJob {
                 // (Repartition.Always) would shuffle them again, and a shuffle's block order differs between cluster
                 // runs, so the workers' batch order (and the model) did.
                 .repartionData(Repartition.NumPartitionsWorkersDiffers));
+        TrainingHistory history = TrainingHistory.register(jsc.sc(), runId);
+        master.addHook(history);
         SparkDl4jMultiLayer sparkNet = new SparkDl4jMultiLayer(jsc, network, master);
         TrainingStats.useSystemClockUnlessSet();
         sparkNet.setCollectTrainingStats(tc.collectStats());
@@ -129,6 +131,7 @@ public final class TrainJob {
                     sparkNet.fitPaths(master.withKnownCount(paths, round.size()), loader);
                 }
                 double seconds = (System.nanoTime() - start) / 1e9;
+                TrainingHistory.Epoch fitted = history.take();
                 if (epoch == 1 && master.getPrefetchNumBatches() > 0 && jsc.isLocal() && BatchCache.holdsAll(files)) {
                     // Local master: the executors are this JVM, and its batch cache now holds every batch, so later
                     // epochs read them from memory. Prefetching then only adds a hand-off to DL4J's loader thread per
@@ -154,8 +157,8 @@ public final class TrainJob {
                 jsc.setJobDescription("train " + runId + ": validate epoch " + epoch + "/" + tc.epochs());
                 EvaluationResult val = DistributedEvaluator.evaluate(splits.validation(), sparkNet.getNetwork(),
                         manifest.classes(), config.evaluate().batchSize());
-                EpochMetrics m = new EpochMetrics(epoch, sparkNet.getScore(), val.loss(), val.accuracy(), seconds,
-                        trainExamples / seconds);
+                EpochMetrics m = new EpochMetrics(epoch, fitted.loss(), fitted.accuracy(), fitted.examples(), val.loss(),
+                        val.accuracy(), seconds, fitted.examples() / seconds);
                 metrics.add(m);
                 jsonl.append(Warehouse.JSON.writer().without(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT)
                         .writeValueAsString(m)).append('\n');
@@ -163,8 +166,9 @@ public final class TrainJob {
                 if (tc.checkpoints()) {
                     ModelStore.save(warehouse, new Path(runDir, "checkpoints/epoch-" + epoch + ".zip"), sparkNet.getNetwork());
                 }
-                LOG.info("epoch {}/{}: train loss {}, val loss {}, val accuracy {} ({}), {} s, {} examples/s", epoch,
-                        tc.epochs(), fmt(m.trainLoss()), fmt(m.valLoss()), fmt(m.valAccuracy()), splits.validationName(),
+                LOG.info("epoch {}/{}: loss {}, accuracy {}, val_loss {}, val_accuracy {} ({}), {} s, {} examples/s",
+                        epoch, tc.epochs(), fmt(m.loss()), fmt(m.accuracy()), fmt(m.valLoss()), fmt(m.valAccuracy()),
+                        splits.validationName(),
                         String.format("%.1f", seconds), String.format("%.0f", m.examplesPerSecond()));
                 if (tc.stopAtAccuracy() > 0 && m.valAccuracy() >= tc.stopAtAccuracy() && epoch < tc.epochs()) {
                     LOG.info("train {}: val accuracy {} reached train.stop-at-accuracy = {} after epoch {}/{}; stopping",

@@ -92,7 +92,8 @@ class BatchCacheIT {
             assertEquals(model(files).getUpdater().getStateViewArray(), model(r).getUpdater().getStateViewArray(), r.runId());
             for (int e = 0; e < 3; e++) {
                 assertEquals(files.epochs().get(e).valLoss(), r.epochs().get(e).valLoss(), 0.0, r.runId() + " epoch " + (e + 1));
-                assertEquals(files.epochs().get(e).trainLoss(), r.epochs().get(e).trainLoss(), 0.0, r.runId() + " epoch " + (e + 1));
+                assertEquals(files.epochs().get(e).loss(), r.epochs().get(e).loss(), 0.0, r.runId() + " epoch " + (e + 1));
+                assertEquals(files.epochs().get(e).accuracy(), r.epochs().get(e).accuracy(), 0.0, r.runId() + " epoch " + (e + 1));
             }
         }
         assertTrue(files.epochs().get(2).valAccuracy() > 0.8, "it did learn: " + files.epochs());
