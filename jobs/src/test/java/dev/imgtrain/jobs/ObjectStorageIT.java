@@ -121,10 +121,17 @@ class ObjectStorageIT {
             assertEquals(evaluation.get("accuracy").asDouble(), local.accuracy(), 0.0,
                     "model.zip from the bucket gives exactly the stored accuracy");
 
-            for (String name : List.of("params.json", "metrics.jsonl", "evaluation.json")) {
+            for (String name : List.of("params.json", "metrics.jsonl", "evaluation.json", "report/index.html")) {
                 String text = new String(fs.open(new Path(WAREHOUSE + "/runs/s3run/" + name)).readAllBytes(), StandardCharsets.UTF_8);
                 assertFalse(text.contains(SECRET), name + " holds the secret key");
             }
+
+            // The report went through S3A like everything else; copied down, it opens as it does from a local warehouse.
+            for (String name : ReportChecks.FILES) {
+                assertTrue(run.containsKey("report/" + name), "report/" + name + " in " + run.keySet());
+            }
+            fs.copyToLocalFile(new Path(WAREHOUSE + "/runs/s3run/report"), new Path(tmp.resolve("report").toUri()));
+            ReportChecks.assertOpens(tmp.resolve("report/index.html"), "s3run", evaluation.get("accuracy").asDouble(), "mnist-s3a");
         }
     }
 

@@ -39,7 +39,7 @@ final class ImageGrid {
         double scale = (double) TILE / Math.max(height, width);
         int tileW = (int) Math.round(width * scale);
         int tileH = (int) Math.round(height * scale);
-        int cellW = Math.max(tileW, TILE) + GAP;
+        int cellW = Math.max(tileW, TILE + 28) + GAP; // room for titles such as "true: automobile"
         int lines = tiles.stream().anyMatch(t -> t.subtitle() != null) ? 2 : 1;
         int cellH = tileH + lines * TITLE + GAP;
         BufferedImage grid = new BufferedImage(columns * cellW + GAP, rows * cellH + GAP, BufferedImage.TYPE_INT_RGB);
