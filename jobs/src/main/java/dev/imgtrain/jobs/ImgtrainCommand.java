@@ -15,7 +15,8 @@ import java.io.PrintWriter;
         description = "Trains dense networks on image datasets as a Spark batch pipeline "
                 + "(ingest -> preprocess -> train -> evaluate -> report).",
         subcommands = {IngestCommand.class, PreprocessCommand.class, TrainCommand.class, EvaluateCommand.class,
-                ReportCommand.class, RunCommand.class, RunsCommand.class, DatasetsCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+                ReportCommand.class, RunCommand.class, RunsCommand.class, SweepCommand.class,
+                SweepsCommand.class, DatasetsCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class ImgtrainCommand implements Runnable {
     /** Exit code of a run that failed on bad input, bad data or a failed job. */
     public static final int FAILED = 1;

@@ -70,6 +70,12 @@ public final class ConfigLoader {
         return this;
     }
 
+    /** Layers one key's HOCON value over what is there (a sweep's shared settings, then a trial's parameters). */
+    public ConfigLoader withValue(String key, com.typesafe.config.ConfigValue value) {
+        user = ConfigFactory.empty().withValue(quoteKey(key), value).withFallback(user);
+        return this;
+    }
+
     /** A command flag: the highest precedence. Null means the flag was not given. */
     public ConfigLoader withFlag(String key, Object value) {
         if (value != null) {

@@ -24,23 +24,28 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.List;
 
-/** The report's charts, drawn by JFreeChart as PNG: per-epoch curves (train against validation) and the confusion heat map. */
-final class Charts {
-    private static final Color TRAIN = new Color(0x1F, 0x77, 0xB4);
-    private static final Color VALIDATION = new Color(0xFF, 0x7F, 0x0E);
+/**
+ * The pages' charts, drawn by JFreeChart as PNG: per-epoch curves (a run's train against validation, or a sweep's
+ * trials overlaid), a value against a parameter, and the confusion heat map.
+ */
+public final class Charts {
+    /** Matplotlib's default colours: the first two are Keras plots' train and validation. */
+    private static final Color[] PALETTE = {new Color(0x1F77B4), new Color(0xFF7F0E), new Color(0x2CA02C),
+            new Color(0xD62728), new Color(0x9467BD), new Color(0x8C564B), new Color(0xE377C2), new Color(0x7F7F7F),
+            new Color(0xBCBD22), new Color(0x17BECF)};
 
     private Charts() {
     }
 
     /** One curve: its name and a value per epoch (NaN where the run has none; such points are left out). */
-    record Curve(String name, double[] values) {
+    public record Curve(String name, double[] values) {
     }
 
     /**
      * Values per epoch (epoch 1 first), one line each; the first curve in the training colour, the second in the
      * validation colour, as Keras' plotted history.
      */
-    static byte[] epochCurves(String title, String yLabel, int[] epochs, List<Curve> curves) {
+    public static byte[] epochCurves(String title, String yLabel, int[] epochs, List<Curve> curves) {
         XYSeriesCollection data = new XYSeriesCollection();
         for (Curve c : curves) {
             XYSeries series = new XYSeries(c.name());
@@ -57,9 +62,8 @@ final class Charts {
         NumberAxis y = new NumberAxis(yLabel);
         y.setAutoRangeIncludesZero(false);
         XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer(true, true);
-        Color[] colours = {TRAIN, VALIDATION};
         for (int i = 0; i < curves.size(); i++) {
-            renderer.setSeriesPaint(i, colours[i % colours.length]);
+            renderer.setSeriesPaint(i, PALETTE[i % PALETTE.length]);
             renderer.setSeriesStroke(i, new BasicStroke(2f));
         }
         XYPlot plot = new XYPlot(data, x, y, renderer);
@@ -68,7 +72,51 @@ final class Charts {
         plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
         JFreeChart chart = new JFreeChart(title, new Font(Font.SANS_SERIF, Font.BOLD, 15), plot, true);
         chart.setBackgroundPaint(Color.WHITE);
-        return png(chart, 560, 360);
+        return png(chart, 560, curves.size() > 4 ? 420 : 360);
+    }
+
+    /**
+     * {@code ys} against a parameter, one point per trial: numbers on a number axis (logarithmic when they span two
+     * decades or more), anything else as categories in the order given; NaN values are left out.
+     */
+    public static byte[] scatter(String title, String xLabel, String yLabel, List<String> xs, double[] ys) {
+        boolean numeric = xs.stream().allMatch(x -> x.matches("-?[0-9.]+([eE][-+]?[0-9]+)?"));
+        XYSeries series = new XYSeries(yLabel);
+        List<String> categories = xs.stream().distinct().toList();
+        for (int i = 0; i < xs.size(); i++) {
+            if (!Double.isNaN(ys[i])) {
+                series.add(numeric ? Double.parseDouble(xs.get(i)) : categories.indexOf(xs.get(i)), ys[i]);
+            }
+        }
+        org.jfree.chart.axis.ValueAxis x;
+        if (!numeric) {
+            SymbolAxis symbols = new SymbolAxis(xLabel, categories.toArray(String[]::new));
+            symbols.setRange(-0.5, categories.size() - 0.5);
+            x = symbols;
+        } else {
+            double min = xs.stream().mapToDouble(Double::parseDouble).min().orElse(1);
+            double max = xs.stream().mapToDouble(Double::parseDouble).max().orElse(1);
+            if (min > 0 && max / min >= 100) {
+                org.jfree.chart.axis.LogAxis log = new org.jfree.chart.axis.LogAxis(xLabel);
+                log.setRange(min / 1.5, max * 1.5);
+                x = log;
+            } else {
+                NumberAxis n = new NumberAxis(xLabel);
+                n.setAutoRangeIncludesZero(false);
+                x = n;
+            }
+        }
+        NumberAxis y = new NumberAxis(yLabel);
+        y.setAutoRangeIncludesZero(false);
+        XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer(false, true);
+        renderer.setSeriesPaint(0, PALETTE[0]);
+        XYPlot plot = new XYPlot(new XYSeriesCollection(series), x, y, renderer);
+        plot.setBackgroundPaint(Color.WHITE);
+        plot.setDomainGridlinePaint(Color.LIGHT_GRAY);
+        plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
+        JFreeChart chart = new JFreeChart(title, new Font(Font.SANS_SERIF, Font.BOLD, 14), plot, false);
+        chart.setBackgroundPaint(Color.WHITE);
+        return png(chart, 420, 300);
     }
 
     /**

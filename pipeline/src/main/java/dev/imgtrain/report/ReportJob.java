@@ -17,8 +17,6 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -167,7 +165,7 @@ public final class ReportJob {
         return new RunReportView(runId, dataset, params.path("preset").asText(), params.path("created_at").asText(),
                 String.format("%.4f", evaluation.accuracy()), String.format("%.4f", evaluation.loss()),
                 evaluation.examples(), evaluation.split(), history.epochs().length,
-                wallTime(warehouse, runId, params), String.format("%,.0f", history.meanExamplesPerSecond()),
+                duration(details.path("train_seconds").asDouble(Double.NaN)), String.format("%,.0f", history.meanExamplesPerSecond()),
                 history.rows(), "accuracy.png", "loss.png", "train-images.png", "test-predictions.png", mistakesGrid,
                 "confusion.png", perClass, layers, String.format("%,d", summary.totalParams()), summary.text(),
                 parameters, sources, versions, Instant.now().toString());
@@ -182,19 +180,6 @@ public final class ReportJob {
         return image;
     }
 
-    /** Training's wall time: from params.json's created_at to the run's _SUCCESS marker. */
-    private static String wallTime(Warehouse warehouse, String runId, JsonNode params) {
-        try {
-            long end = warehouse.fs().getFileStatus(new Path(warehouse.runDir(runId), Warehouse.SUCCESS)).getModificationTime();
-            long seconds = Math.max(0, (end - Instant.parse(params.path("created_at").asText()).toEpochMilli()) / 1000);
-            return seconds >= 60 ? String.format("%d min %02d s", seconds / 60, seconds % 60) : seconds + " s";
-        } catch (IOException e) {
-            throw new UncheckedIOException(warehouse.runDir(runId) + ": " + e.getMessage(), e);
-        } catch (java.time.format.DateTimeParseException e) {
-            return "unknown";
-        }
-    }
-
     /** {@code node}'s leaves as dotted keys (the run's effective configuration, as in params.json). */
     private static void flatten(String prefix, JsonNode node, List<RunReportView.KeyValue> into) {
         if (node.isObject()) {
@@ -202,6 +187,14 @@ public final class ReportJob {
         } else if (!node.isMissingNode()) {
             into.add(new RunReportView.KeyValue(prefix, node.isTextual() ? node.asText() : node.toString()));
         }
+    }
+
+    static String duration(double seconds) {
+        if (Double.isNaN(seconds)) {
+            return "unknown";
+        }
+        long s = Math.round(seconds);
+        return s >= 60 ? String.format("%d min %02d s", s / 60, s % 60) : s + " s";
     }
 
     private static String f3(double v) {

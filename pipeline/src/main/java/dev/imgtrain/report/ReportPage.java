@@ -7,14 +7,14 @@ import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 
 /** Renders a report page from its logic-less mustache template (on the classpath under {@code dev/imgtrain/report/}). */
-final class ReportPage {
+public final class ReportPage {
     private static final DefaultMustacheFactory TEMPLATES = new DefaultMustacheFactory("dev/imgtrain/report");
 
     private ReportPage() {
     }
 
     /** {@code template} (e.g. {@code run-report.mustache}) filled from {@code view}, as UTF-8 bytes; values are HTML-escaped. */
-    static byte[] render(String template, Object view) {
+    public static byte[] render(String template, Object view) {
         Mustache mustache = TEMPLATES.compile(template);
         StringWriter out = new StringWriter();
         mustache.execute(out, view);

@@ -58,6 +58,7 @@ public final class RunCatalog {
         }
         Path evaluation = new Path(dir, "evaluation.json");
         node.set("evaluation", warehouse.exists(evaluation) ? read(evaluation) : null);
+        node.put("train_seconds", trainSeconds(dir, node.get("params")));
         Path report = new Path(dir, "report/index.html");
         if (warehouse.exists(report)) {
             node.put("report", report.toString());
@@ -65,6 +66,18 @@ public final class RunCatalog {
             node.putNull("report");
         }
         return node;
+    }
+
+    /** Training's wall time: from params.json's {@code created_at} to the run's {@code _SUCCESS} marker (NaN if unknown). */
+    private double trainSeconds(Path dir, JsonNode params) {
+        try {
+            long end = warehouse.fs().getFileStatus(new Path(dir, Warehouse.SUCCESS)).getModificationTime();
+            return Math.max(0, end - java.time.Instant.parse(params.path("created_at").asText()).toEpochMilli()) / 1000.0;
+        } catch (IOException e) {
+            throw new UncheckedIOException(dir + ": " + e.getMessage(), e);
+        } catch (java.time.format.DateTimeParseException e) {
+            return Double.NaN;
+        }
     }
 
     private static Summary summary(String id, JsonNode d) {
