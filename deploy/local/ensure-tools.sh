@@ -1,10 +1,18 @@
 #!/usr/bin/env bash
 # Installs, with apt-get, whichever of Java 17, Maven, npm and fonts (Java draws the reports' charts with them) this
-# machine lacks; with --test also Debian's Chromium (the tests open the generated report pages in it headless).
+# machine lacks; with --test also Debian's Chromium (the tests open the generated pages in it headless) and Jupyter
+# stack (the tests execute the notebooks).
 # Does nothing when all are present.
 set -euo pipefail
 need=()
-if [[ ${1:-} == --test ]] && [[ ! -x /usr/bin/chromium ]]; then need+=(chromium); fi
+if [[ ${1:-} == --test ]]; then
+  [[ -x /usr/bin/chromium ]] || need+=(chromium)
+  # The notebooks, executed by the tests: Debian's Jupyter stack (the python3 on PATH may be another interpreter).
+  [[ -x /usr/bin/jupyter-nbconvert ]] || need+=(jupyter-nbconvert)
+  for module in nbclient ipykernel pandas matplotlib; do
+    /usr/bin/python3 -c "import $module" 2>/dev/null || need+=("python3-$module")
+  done
+fi
 if ! ls /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf >/dev/null 2>&1 || ! command -v fc-list >/dev/null; then
   need+=(fonts-dejavu-core fontconfig)
 fi

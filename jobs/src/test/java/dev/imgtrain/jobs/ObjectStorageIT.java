@@ -160,8 +160,8 @@ class ObjectStorageIT {
         List<String> args = new ArrayList<>(List.of("runs", "list", "--json", "--warehouse", WAREHOUSE));
         args.addAll(s3.settings());
         Launched list = Launched.run(args, Map.of());
-        assertEquals(0, list.code, list.output);
-        JsonNode runs = Warehouse.JSON.readTree(list.output.substring(list.output.indexOf('[')));
+        assertEquals(0, list.code(), list.output());
+        JsonNode runs = Warehouse.JSON.readTree(list.output().substring(list.output().indexOf('[')));
         assertEquals("s3run", runs.get(0).get("run_id").asText());
         try (FileSystem fs = bucket()) {
             JsonNode evaluation = Warehouse.JSON.readTree(fs.open(new Path(WAREHOUSE + "/runs/s3run/evaluation.json")));
@@ -175,12 +175,12 @@ class ObjectStorageIT {
         List<String> args = new ArrayList<>(List.of("train", "--warehouse", WAREHOUSE, "--epochs", "1"));
         args.addAll(s3.settings());
         Launched l = Launched.run(args, Map.of("AWS_SECRET_ACCESS_KEY", wrong));
-        assertEquals(1, l.code, l.output);
-        assertTrue(l.output.contains("imgtrain train: failed: " + WAREHOUSE + ": the S3 server rejected the credentials: "
-                + "the secret key does not match the access key id (SignatureDoesNotMatch)"), l.output);
-        assertFalse(l.output.contains(wrong), "the wrong secret is printed");
-        assertFalse(l.output.contains(SECRET), "the real secret is printed");
-        assertFalse(l.output.contains("\tat "), "no stack trace");
+        assertEquals(1, l.code(), l.output());
+        assertTrue(l.output().contains("imgtrain train: failed: " + WAREHOUSE + ": the S3 server rejected the credentials: "
+                + "the secret key does not match the access key id (SignatureDoesNotMatch)"), l.output());
+        assertFalse(l.output().contains(wrong), "the wrong secret is printed");
+        assertFalse(l.output().contains(SECRET), "the real secret is printed");
+        assertFalse(l.output().contains("\tat "), "no stack trace");
     }
 
     @Test
@@ -188,16 +188,16 @@ class ObjectStorageIT {
         List<String> args = new ArrayList<>(List.of("preprocess", "--warehouse", WAREHOUSE));
         args.addAll(s3.settings());
         Launched badKey = Launched.run(args, Map.of("AWS_ACCESS_KEY_ID", "nobody"));
-        assertEquals(1, badKey.code, badKey.output);
-        assertTrue(badKey.output.contains("it does not know the access key id (InvalidAccessKeyId)"), badKey.output);
+        assertEquals(1, badKey.code(), badKey.output());
+        assertTrue(badKey.output().contains("it does not know the access key id (InvalidAccessKeyId)"), badKey.output());
 
         List<String> bucketArgs = new ArrayList<>(List.of("preprocess", "--warehouse", "s3a://no-such-bucket/wh"));
         bucketArgs.addAll(s3.settings());
         Launched noBucket = Launched.run(bucketArgs, Map.of());
-        assertEquals(1, noBucket.code, noBucket.output);
-        assertTrue(noBucket.output.contains("imgtrain preprocess: failed: s3a://no-such-bucket/wh: bucket 'no-such-bucket' "
-                + "does not exist at " + s3.endpoint() + " (NoSuchBucket)"), noBucket.output);
-        assertFalse(badKey.output.contains(SECRET) || noBucket.output.contains(SECRET));
+        assertEquals(1, noBucket.code(), noBucket.output());
+        assertTrue(noBucket.output().contains("imgtrain preprocess: failed: s3a://no-such-bucket/wh: bucket 'no-such-bucket' "
+                + "does not exist at " + s3.endpoint() + " (NoSuchBucket)"), noBucket.output());
+        assertFalse(badKey.output().contains(SECRET) || noBucket.output().contains(SECRET));
     }
 
     @Test
@@ -230,34 +230,13 @@ class ObjectStorageIT {
         List<String> listArgs = new ArrayList<>(List.of("runs", "list", "--warehouse", WAREHOUSE));
         listArgs.addAll(s3.settings());
         Launched list = Launched.run(listArgs, Map.of());
-        assertEquals(0, list.code, list.output);
-        assertTrue(list.output.contains("s3run"), list.output);
-        assertFalse(list.output.contains("killed"), list.output);
+        assertEquals(0, list.code(), list.output());
+        assertTrue(list.output().contains("s3run"), list.output());
+        assertFalse(list.output().contains("killed"), list.output());
         List<String> showArgs = new ArrayList<>(List.of("runs", "show", "killed", "--warehouse", WAREHOUSE));
         showArgs.addAll(s3.settings());
         Launched show = Launched.run(showArgs, Map.of());
-        assertEquals(1, show.code, show.output);
-        assertTrue(show.output.contains("run 'killed' is not a committed run"), show.output);
-    }
-
-    /** bin/imgtrain as a user runs it: its own JVM, the environment given (over the test's), output merged. */
-    record Launched(int code, String output) {
-        static Process start(List<String> args, Map<String, String> env) throws Exception {
-            List<String> command = new ArrayList<>();
-            command.add(S3Server.ROOT.resolve("bin/imgtrain").toString());
-            command.addAll(args);
-            ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
-            pb.environment().putAll(env);
-            pb.environment().put("IMGTRAIN_DRIVER_MEMORY", "2g");
-            pb.environment().put("IMGTRAIN_MASTER", "local[2]");
-            return pb.start();
-        }
-
-        static Launched run(List<String> args, Map<String, String> env) throws Exception {
-            Process p = start(args, env);
-            String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            assertTrue(p.waitFor(300, TimeUnit.SECONDS));
-            return new Launched(p.exitValue(), output);
-        }
+        assertEquals(1, show.code(), show.output());
+        assertTrue(show.output().contains("run 'killed' is not a committed run"), show.output());
     }
 }

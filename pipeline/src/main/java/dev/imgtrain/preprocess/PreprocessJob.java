@@ -1,5 +1,11 @@
 package dev.imgtrain.preprocess;
 
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
 import dev.imgtrain.datasets.DatasetManifest;
 import dev.imgtrain.store.Scratch;
 import dev.imgtrain.store.Warehouse;
@@ -48,6 +54,7 @@ public final class PreprocessJob {
                         manifest.features(), manifest.numClasses());
                 features.repartition(partitions).write().parquet(new Path(tmp, "features").toString());
                 warehouse.commitDirectory(new Path(tmp, "features"), warehouse.featuresDir(dataset));
+                writeSamples(spark, dataset, manifest, warehouse);
                 long total = manifest.counts().values().stream().mapToLong(Long::longValue).sum();
                 LOG.info("preprocess {}: committed {} examples ({} features, {} classes) to {}", dataset, total,
                         manifest.features(), manifest.numClasses(), warehouse.featuresDir(dataset));
@@ -56,6 +63,37 @@ public final class PreprocessJob {
         } finally {
             spark.sparkContext().setJobDescription(null);
         }
+    }
+
+    /** Examples per split in {@code samples.json}. */
+    static final int SAMPLES = 64;
+
+    /**
+     * {@code datasets/<ds>/samples.json}: the first {@link #SAMPLES} examples of each split by id (label, class name,
+     * raw bytes in base64) with the shape and class names, for tools without a Parquet reader (the notebooks).
+     */
+    static void writeSamples(SparkSession spark, String dataset, DatasetManifest manifest, Warehouse warehouse) {
+        List<Map<String, Object>> samples = new ArrayList<>();
+        Dataset<Row> raw = spark.read().parquet(warehouse.rawDir(dataset).toString());
+        for (String split : manifest.counts().keySet()) {
+            for (Row r : raw.where(col("split").equalTo(split)).orderBy("id").limit(SAMPLES)
+                    .select("id", "label", "image").collectAsList()) {
+                Map<String, Object> sample = new LinkedHashMap<>();
+                sample.put("id", r.getLong(0));
+                sample.put("split", split);
+                sample.put("label", r.getInt(1));
+                sample.put("class", manifest.classes().get(r.getInt(1)));
+                sample.put("image_base64", Base64.getEncoder().encodeToString((byte[]) r.get(2)));
+                samples.add(sample);
+            }
+        }
+        Map<String, Object> file = new LinkedHashMap<>();
+        file.put("dataset", dataset);
+        file.put("shape", manifest.shape());
+        file.put("pixel_layout", manifest.pixelLayout());
+        file.put("classes", manifest.classes());
+        file.put("samples", samples);
+        warehouse.writeJson(new Path(warehouse.datasetDir(dataset), "samples.json"), file);
     }
 
     /** The transform itself, on any raw-shaped frame; checks every image has the manifest's size. */

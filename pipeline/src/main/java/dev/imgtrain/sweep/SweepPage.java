@@ -46,14 +46,16 @@ final class SweepPage {
                 epochs[e] = e + 1;
             }
             List<Charts.Curve> lines = new ArrayList<>();
+            int rank = 0;
             for (Leaderboard.Row r : board.rows()) {
+                rank++;
                 if (!r.valAccuracy().isEmpty()) {
                     double[] values = new double[maxEpochs];
                     java.util.Arrays.fill(values, Double.NaN);
                     for (int e = 0; e < r.valAccuracy().size(); e++) {
                         values[e] = r.valAccuracy().get(e);
                     }
-                    lines.add(new Charts.Curve(shortLabel(spec, r), values));
+                    lines.add(new Charts.Curve("#" + rank + " " + shortLabel(r), values));
                 }
             }
             files.put("val-accuracy.png", Charts.epochCurves("Validation accuracy per epoch, all trials",
@@ -97,12 +99,13 @@ final class SweepPage {
         return new Path(dir, "index.html");
     }
 
-    /** A trial's legend entry: its swept values, shortened. */
-    private static String shortLabel(SweepSpec spec, Leaderboard.Row r) {
+    /** A trial's legend entry: its swept values (units only, for layer lists), shortened; the rank makes it unique. */
+    private static String shortLabel(Leaderboard.Row r) {
         List<String> parts = new ArrayList<>();
-        r.params().forEach((k, v) -> parts.add(k.substring(k.lastIndexOf('.') + 1) + "=" + v));
+        r.params().forEach((k, v) -> parts.add(k.substring(k.lastIndexOf('.') + 1) + "="
+                + v.replaceAll("\\{\"activation\":\"[a-z]+\",\"units\":(\\d+)}", "$1")));
         String label = String.join(", ", parts);
-        return label.length() > 60 ? label.substring(0, 57) + "..." : label;
+        return label.length() > 50 ? label.substring(0, 47) + "..." : label;
     }
 
     private static String f4(Double v) {

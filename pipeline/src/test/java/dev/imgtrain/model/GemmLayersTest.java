@@ -55,6 +55,25 @@ class GemmLayersTest {
     }
 
     @Test
+    void countCorrectAgreesWithNd4jsArgMaxForCOrderFOrderAndViews() {
+        Nd4j.getRandom().setSeed(5);
+        INDArray scores = Nd4j.rand(DataType.FLOAT, 50, 7);
+        INDArray labels = Nd4j.zeros(DataType.FLOAT, 50, 7);
+        for (int r = 0; r < 50; r++) {
+            labels.putScalar(r, (r * 3) % 7, 1);
+        }
+        long expected = scores.argMax(1).eq(labels.argMax(1)).castTo(DataType.INT).sumNumber().longValue();
+        assertTrue(expected > 0 && expected < 50, "a mix of right and wrong: " + expected);
+        assertEquals(expected, GemmLayers.countCorrect(scores, labels));
+        assertEquals(expected, GemmLayers.countCorrect(scores.dup('f'), labels.dup('f')), "column-major");
+        INDArray wide = Nd4j.rand(DataType.FLOAT, 60, 9);
+        wide.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(5, 55), org.nd4j.linalg.indexing.NDArrayIndex.interval(1, 8)).assign(scores);
+        INDArray view = wide.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(5, 55), org.nd4j.linalg.indexing.NDArrayIndex.interval(1, 8));
+        assertTrue(view.isView());
+        assertEquals(expected, GemmLayers.countCorrect(view, labels), "a view into a larger array");
+    }
+
+    @Test
     void presetsBuildGemmLayersUnlessAskedForDl4jsOwn() {
         MultiLayerNetwork gemm = NetworkFactory.network(spec("mnist-dense-32-16", "gemm"), 784, 10, 3);
         MultiLayerNetwork dl4j = NetworkFactory.network(spec("mnist-dense-32-16", "dl4j"), 784, 10, 3);

@@ -103,8 +103,8 @@ class SweepSpecTest {
                 error("sweep { id = x }"));
         assertTrue(error("sweep { id = s, grid { train.epoch = [1, 2] } }")
                 .startsWith("sweep s, trial train.epoch=1: unknown configuration key [train.epoch]"));
-        assertEquals("sweep s, trial train.epochs=two: train.epochs: expected an integer, got 'two'",
-                error("sweep { id = s, grid { train.epochs = [two] } }").replaceAll(" \\(.*", ""));
+        assertEquals("sweep s, trial train.epochs=two: train.epochs = \"two\": expected an integer",
+                error("sweep { id = s, grid { train.epochs = [two] } }"));
         assertTrue(error("sweep { grid { warehouse = [/a, /b] } }").startsWith("sweep spec test.conf: sweep.grid.warehouse: not a trial setting"));
         assertTrue(error("sweep { random { trials = 2, space { model.updater.learning-rate.log-uniform = [0, 1] } } }")
                 .contains("sweep.random.space.model.updater.learning-rate.log-uniform = [0,1]: expected low < high, both above 0"));

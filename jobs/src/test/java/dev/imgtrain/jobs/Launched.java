@@ -1,0 +1,30 @@
+package dev.imgtrain.jobs;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** bin/imgtrain as a user runs it: its own JVM (local[2], 2 GB), the environment given over the test's, output merged. */
+record Launched(int code, String output) {
+    static Process start(List<String> args, Map<String, String> env) throws Exception {
+        List<String> command = new ArrayList<>();
+        command.add(S3Server.ROOT.resolve("bin/imgtrain").toString());
+        command.addAll(args);
+        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+        pb.environment().putAll(env);
+        pb.environment().put("IMGTRAIN_DRIVER_MEMORY", "2g");
+        pb.environment().put("IMGTRAIN_MASTER", "local[2]");
+        return pb.start();
+    }
+
+    static Launched run(List<String> args, Map<String, String> env) throws Exception {
+        Process p = start(args, env);
+        String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(300, TimeUnit.SECONDS));
+        return new Launched(p.exitValue(), output);
+    }
+}
