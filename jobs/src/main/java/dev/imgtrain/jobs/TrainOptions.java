@@ -23,8 +23,13 @@ final class TrainOptions {
             description = "Run directory name under runs/ (config: train.run-id; default <dataset>-<preset>-<time>).")
     String runId;
 
+    @Option(names = "--if-committed", paramLabel = "fail|skip",
+            description = "When the run id is already committed: fail, or skip training and exit 0 (config: train.if-committed; default fail).")
+    String ifCommitted;
+
     ConfigLoader apply(ConfigLoader loader) {
         return loader.withFlag("train.preset", preset).withFlag("train.epochs", epochs)
-                .withFlag("train.workers", workers).withFlag("train.seed", seed).withFlag("train.run-id", runId);
+                .withFlag("train.workers", workers).withFlag("train.seed", seed).withFlag("train.run-id", runId)
+                .withFlag("train.if-committed", ifCommitted);
     }
 }

@@ -115,11 +115,11 @@ public record ImageFolder() implements ArchiveFormat {
         };
     }
 
-    record Decoded(int height, int width, int channels, byte[] pixels) {
+    public record Decoded(int height, int width, int channels, byte[] pixels) {
     }
 
     /** Decodes one PNG or JPEG into channel planes; a file that is neither is refused by name. */
-    static Decoded decode(String file, byte[] content) {
+    public static Decoded decode(String file, byte[] content) {
         BufferedImage image;
         try {
             image = ImageIO.read(new ByteArrayInputStream(content));

@@ -23,7 +23,8 @@ public final class KryoRegistration implements KryoRegistrator {
         for (String record : new String[]{"dev.imgtrain.evaluate.DistributedEvaluator$Partial",
                 "dev.imgtrain.ingest.IngestJob$TaskResult", "dev.imgtrain.ingest.IngestJob$TaskOutput",
                 "dev.imgtrain.datasets.DatasetManifest$SourceFile",
-                "dev.imgtrain.datasets.DecodeTask", "dev.imgtrain.report.TestPredictions$Picked"}) {
+                "dev.imgtrain.datasets.DecodeTask", "dev.imgtrain.report.TestPredictions$Picked",
+                "dev.imgtrain.predict.PredictJob$Item", "dev.imgtrain.predict.PredictJob$BadImage"}) {
             try {
                 kryo.register(Class.forName(record, false, KryoRegistration.class.getClassLoader()), java);
             } catch (ClassNotFoundException e) {

@@ -60,6 +60,10 @@ public final class TrainJob {
         String runId = tc.runId().isEmpty()
                 ? config.dataset() + "-" + tc.preset() + "-" + RUN_TIME.format(Instant.now()) : tc.runId();
         Path runDir = warehouse.runDir(runId);
+        if (tc.ifCommitted().equals("skip") && warehouse.committed(runDir)) {
+            LOG.info("train {}: already committed at {}; train.if-committed = skip: not training again", runId, runDir);
+            return committed(warehouse, runId, runDir);
+        }
         if (warehouse.exists(runDir)) {
             throw new IllegalStateException("run '" + runId + "' already exists at " + runDir
                     + "; pick another --run-id or remove it");
@@ -87,6 +91,22 @@ public final class TrainJob {
         } finally {
             jsc.setJobDescription(null);
         }
+    }
+
+    /** A committed run as a result, from its files (its metrics.jsonl). */
+    private static TrainResult committed(Warehouse warehouse, String runId, Path runDir) {
+        List<EpochMetrics> epochs = new ArrayList<>();
+        try (java.io.InputStream in = warehouse.fs().open(new Path(runDir, "metrics.jsonl"))) {
+            for (String line : new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).split("\n")) {
+                if (!line.isBlank()) {
+                    epochs.add(Warehouse.JSON.readValue(line, EpochMetrics.class));
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(runDir + "/metrics.jsonl: " + e.getMessage(), e);
+        }
+        long examples = epochs.isEmpty() ? 0 : epochs.get(0).examples();
+        return new TrainResult(runId, runDir.toString(), examples, 0, epochs);
     }
 
     /** The epochs: parameter averaging over the mini-batch files at {@code paths}, then the commit. */

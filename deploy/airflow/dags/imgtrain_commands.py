@@ -1,0 +1,60 @@
+"""The imgtrain commands of the scheduled-retraining DAG, without Airflow.
+
+``tasks(logical_date, params)`` returns, in run order, each task id with the imgtrain arguments that follow the
+jar (``spark-submit ... imgtrain-jobs-*-spark.jar <arguments>``). The DAG (imgtrain_retrain.py) turns each into a
+SparkSubmitOperator; tests run the same lists with the real CLI. Standard library only.
+
+The run id derives from the logical date, so a retried task or a cleared DAG run reuses its run instead of starting
+another: train skips a run already committed (``--if-committed skip``), evaluate and report rewrite the same files,
+and promoting the run that is already current changes nothing. Promote exits 3 when the run does not beat the current
+model: the DAG marks that "not promoted", not failed.
+"""
+import re
+
+DEFAULTS = {
+    "source": "data/mnist",
+    "warehouse": "warehouse",
+    "dataset": "mnist",
+    "preset": "mnist-dense-512",
+    "epochs": 10,
+    "min_improvement": 0.0,
+}
+
+TASK_IDS = ("ingest", "preprocess", "train", "evaluate", "report", "promote")
+
+# The exit code of `imgtrain promote` when the run did not beat the current model.
+NOT_PROMOTED = 3
+
+
+def run_id(logical_date: str, params: dict) -> str:
+    """<dataset>-<preset>-<YYYYMMDD>[-<HHMMSS>] of the logical date (an ISO 8601 date or date-time)."""
+    p = {**DEFAULTS, **{k: v for k, v in (params or {}).items() if v is not None}}
+    digits = re.sub(r"[^0-9]", "", logical_date)
+    if len(digits) < 8:
+        raise ValueError(f"logical date {logical_date!r}: expected an ISO 8601 date such as 2026-11-29")
+    stamp = digits[:8] if len(digits) < 14 or digits[8:14] == "000000" else digits[:8] + "-" + digits[8:14]
+    return f"{p['dataset']}-{p['preset']}-{stamp}"
+
+
+def tasks(logical_date: str, params: dict) -> dict:
+    """Task id -> imgtrain arguments, in run order: ingest, preprocess, train, evaluate, report, promote."""
+    p = {**DEFAULTS, **{k: v for k, v in (params or {}).items() if v is not None}}
+    common = ["--dataset", str(p["dataset"]), "--warehouse", str(p["warehouse"])]
+    run = run_id(logical_date, p)
+    return {
+        "ingest": ["ingest", *common, "--source", str(p["source"])],
+        "preprocess": ["preprocess", *common],
+        "train": ["train", *common, "--preset", str(p["preset"]), "--epochs", str(int(p["epochs"])),
+                  "--run-id", run, "--if-committed", "skip"],
+        "evaluate": ["evaluate", *common, "--run", run],
+        "report": ["report", *common, "--run", run],
+        "promote": ["promote", *common, "--run", run, "--min-improvement", repr(float(p["min_improvement"]))],
+    }
+
+
+if __name__ == "__main__":
+    import json
+    import sys
+
+    # python3 imgtrain_commands.py LOGICAL_DATE '{"epochs": 2}'  -> the task lists as one JSON line
+    print(json.dumps(tasks(sys.argv[1], json.loads(sys.argv[2]) if len(sys.argv) > 2 else {})))
