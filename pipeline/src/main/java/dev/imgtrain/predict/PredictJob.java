@@ -68,7 +68,7 @@ public final class PredictJob {
     record Item(Long id, String path, Integer label, byte[] image, String bad) implements Serializable {
     }
 
-    public record BadImage(String path, String reason) {
+    public record BadImage(String path, String reason) implements Serializable {
     }
 
     public record PredictResult(String model, String output, long count, long bad, Double accuracy, List<BadImage> badImages) {

@@ -32,7 +32,7 @@ import java.util.List;
  * Promotion copies the run's model into its version directory first and then writes {@code current.json} in one
  * write (a rename on file: and hdfs:, a single PUT on s3a:), so a reader of {@code current.json} always finds a whole
  * model: never a half-copied directory, also on object storage. Promotions of one dataset are serialised by a lock
- * file created exclusively ({@code models/<dataset>/_promote.lock}, naming its owner); a lock older than
+ * file created exclusively ({@code models/<dataset>/_promote.lock}, naming its owner; waited for up to a minute); a lock older than
  * {@link #STALE_LOCK_MS} is taken over. On s3a: with Hadoop 3.3's S3A an exclusive create is a check then a PUT, so two
  * promotes started within the same moment could both take the lock there; on file: and hdfs: it is atomic.
  */
@@ -180,8 +180,8 @@ public final class ModelRegistry {
         String owner = ManagementFactory.getRuntimeMXBean().getName() + " at " + Instant.now();
         long deadline = System.currentTimeMillis() + LOCK_WAIT_MS;
         while (true) {
-            try (FSDataOutputStream out = warehouse.fs().create(lock, false)) {
-                out.write(owner.getBytes(StandardCharsets.UTF_8));
+            try {
+                createExclusively(lock, owner.getBytes(StandardCharsets.UTF_8));
                 return;
             } catch (IOException e) {
                 if (!warehouse.exists(lock)) {
@@ -208,6 +208,29 @@ public final class ModelRegistry {
             } catch (IOException e) {
                 throw new UncheckedIOException(lock + ": " + e.getMessage(), e);
             }
+        }
+    }
+
+    /**
+     * Creates {@code file} only if it does not exist, atomically where the file system can: java.nio's CREATE_NEW on
+     * file: (Hadoop's local file system checks, then creates: two threads both got the lock in a test), the NameNode's
+     * create on hdfs:; on s3a: Hadoop 3.3's check-then-PUT.
+     */
+    private void createExclusively(Path file, byte[] content) throws IOException {
+        Path qualified = warehouse.fs().makeQualified(file);
+        if ("file".equals(qualified.toUri().getScheme())) {
+            java.nio.file.Path local = java.nio.file.Path.of(qualified.toUri());
+            java.nio.file.Files.createDirectories(local.getParent());
+            try {
+                java.nio.file.Files.write(local, content, java.nio.file.StandardOpenOption.CREATE_NEW,
+                        java.nio.file.StandardOpenOption.WRITE);
+            } catch (java.nio.file.FileAlreadyExistsException e) {
+                throw new org.apache.hadoop.fs.FileAlreadyExistsException(file + " exists");
+            }
+            return;
+        }
+        try (FSDataOutputStream out = warehouse.fs().create(file, false)) {
+            out.write(content);
         }
     }
 
