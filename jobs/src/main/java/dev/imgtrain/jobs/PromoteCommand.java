@@ -27,6 +27,9 @@ final class PromoteCommand implements Callable<Integer>, ConfiguredCommand {
             description = "Test accuracy the run must beat the current model's by, more than (default ${DEFAULT-VALUE}).")
     double minImprovement;
 
+    @Option(names = "--force", description = "Promote without the gate: a rollback to an older run (recorded as forced).")
+    boolean force;
+
     @Override
     public PipelineConfig config() {
         if (!(minImprovement >= 0 && minImprovement < 1)) {
@@ -38,7 +41,8 @@ final class PromoteCommand implements Callable<Integer>, ConfiguredCommand {
     @Override
     public Integer call() {
         PipelineConfig config = config();
-        ModelRegistry.Decision d = new ModelRegistry(RunsCommand.warehouse(config)).promote(config.dataset(), run, minImprovement);
+        ModelRegistry.Decision d = new ModelRegistry(RunsCommand.warehouse(config)).promote(config.dataset(), run, minImprovement,
+                force);
         System.out.println("promote " + config.dataset() + ": " + d.reason());
         return d.outcome() == ModelRegistry.Outcome.NOT_PROMOTED ? NOT_PROMOTED : 0;
     }

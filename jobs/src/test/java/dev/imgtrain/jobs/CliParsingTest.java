@@ -23,6 +23,19 @@ class CliParsingTest {
     }
 
     /** Runs a command line to completion; returns exit code and stderr. */
+    /** What {@code r} printed on System.out (the commands print their results there). */
+    static String stdout(Runnable r) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream saved = System.out;
+        System.setOut(new java.io.PrintStream(out, true, java.nio.charset.StandardCharsets.UTF_8));
+        try {
+            r.run();
+        } finally {
+            System.setOut(saved);
+        }
+        return out.toString(java.nio.charset.StandardCharsets.UTF_8);
+    }
+
     static String[] execute(String... args) {
         CommandLine cl = ImgtrainCommand.commandLine();
         StringWriter err = new StringWriter();

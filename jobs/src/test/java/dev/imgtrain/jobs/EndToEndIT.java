@@ -80,16 +80,9 @@ class EndToEndIT {
             assertTrue(Files.size(run.resolve("report").resolve(file)) > 1000, "report/" + file);
         }
         ReportChecks.assertOpens(run.resolve("report/index.html"), "e2e", accuracy, "mnist-e2e");
-        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
-        java.io.PrintStream stdout = System.out;
-        System.setOut(new java.io.PrintStream(out, true, java.nio.charset.StandardCharsets.UTF_8));
-        try {
-            String[] shown = CliParsingTest.execute("runs", "show", "e2e", "--warehouse", wh.toString());
-            assertEquals("0", shown[0], shown[1]);
-        } finally {
-            System.setOut(stdout);
-        }
-        String printed = out.toString(java.nio.charset.StandardCharsets.UTF_8);
+        String[][] shown = new String[1][];
+        String printed = CliParsingTest.stdout(() -> shown[0] = CliParsingTest.execute("runs", "show", "e2e", "--warehouse", wh.toString()));
+        assertEquals("0", shown[0][0], shown[0][1]);
         assertTrue(printed.contains("report: " + run.resolve("report/index.html").toUri().toString().replace("file:///", "file:/")),
                 printed);
         assertTrue(printed.contains("epoch    loss  accuracy  val_loss  val_accuracy"), printed);

@@ -15,8 +15,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 import javax.imageio.ImageIO;
 import java.awt.image.BufferedImage;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -87,18 +85,6 @@ class RetrainIT {
         return CliParsingTest.execute(args.toArray(String[]::new));
     }
 
-    private static String stdout(Runnable r) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        PrintStream saved = System.out;
-        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-        try {
-            r.run();
-        } finally {
-            System.setOut(saved);
-        }
-        return out.toString(StandardCharsets.UTF_8);
-    }
-
     private static JsonNode json(Path file) throws Exception {
         return Warehouse.JSON.readTree(file.toFile());
     }
@@ -136,13 +122,13 @@ class RetrainIT {
         assertEquals("0", worse[0], worse[1]);
         assertEquals("0", cli(List.of("evaluate", "--warehouse", wh.toString(), "--run", "worse"))[0]);
         String[][] refused = new String[1][];
-        String said = stdout(() -> refused[0] = cli(List.of("promote", "--dataset", "mnist", "--warehouse", wh.toString(),
+        String said = CliParsingTest.stdout(() -> refused[0] = cli(List.of("promote", "--dataset", "mnist", "--warehouse", wh.toString(),
                 "--run", "worse")));
         assertEquals("3", refused[0][0], refused[0][1] + said);
         assertTrue(said.contains("not promoted: run worse has test accuracy"), said);
         assertEquals(RUN, json(wh.resolve("models/mnist/current.json")).path("run_id").asText(), "current unchanged");
         assertEquals(1, Files.readAllLines(wh.resolve("models/mnist/promotions.jsonl")).size());
-        String shown = stdout(() -> cli(List.of("models", "show", "mnist", "--warehouse", wh.toString())));
+        String shown = CliParsingTest.stdout(() -> cli(List.of("models", "show", "mnist", "--warehouse", wh.toString())));
         assertTrue(shown.contains("models mnist: current " + RUN), shown);
     }
 
@@ -188,7 +174,7 @@ class RetrainIT {
         assertEquals(300, json(folderOut.resolve("summary.json")).path("labelled").asLong(), "labels from the class folders");
 
         String one = pngs.resolve("7/0.png").toString();
-        String top = stdout(() -> assertEquals("0", cli(List.of("predict", "--dataset", "mnist", "--warehouse",
+        String top = CliParsingTest.stdout(() -> assertEquals("0", cli(List.of("predict", "--dataset", "mnist", "--warehouse",
                 wh.toString(), "--input", one))[0]));
         assertTrue(top.startsWith(one + ": 7 ("), top);
         assertEquals(4, top.strip().lines().count(), "the class and the three most likely: " + top);

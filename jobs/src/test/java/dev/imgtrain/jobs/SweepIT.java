@@ -13,9 +13,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.BufferedReader;
-import java.io.ByteArrayOutputStream;
 import java.io.InputStreamReader;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -66,7 +64,7 @@ class SweepIT {
         Files.writeString(spec, SPEC);
         whole = tmp.resolve("whole");
         String[][] out = new String[1][];
-        wholeOut = stdout(() -> out[0] = CliParsingTest.execute(args(whole, "--parallel", "2")));
+        wholeOut = CliParsingTest.stdout(() -> out[0] = CliParsingTest.execute(args(whole, "--parallel", "2")));
         first = out[0];
     }
 
@@ -80,18 +78,6 @@ class SweepIT {
                 LocalSpark.mnistDir().toString(), "--warehouse", warehouse.toString()));
         a.addAll(List.of(more));
         return a.toArray(String[]::new);
-    }
-
-    private static String stdout(Runnable r) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        PrintStream saved = System.out;
-        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-        try {
-            r.run();
-        } finally {
-            System.setOut(saved);
-        }
-        return out.toString(StandardCharsets.UTF_8);
     }
 
     private static List<String> trialIds() {
@@ -135,16 +121,16 @@ class SweepIT {
 
         long before = Files.getLastModifiedTime(whole.resolve("runs/" + trialIds().get(0) + "/_SUCCESS")).toMillis();
         String[][] again = new String[1][];
-        String out = stdout(() -> again[0] = CliParsingTest.execute(args(whole)));
+        String out = CliParsingTest.stdout(() -> again[0] = CliParsingTest.execute(args(whole)));
         assertEquals("0", again[0][0], again[0][1]);
         assertTrue(out.contains("6 trials (6 already done, 0 run), 0 failed"), out);
         assertEquals(before, Files.getLastModifiedTime(whole.resolve("runs/" + trialIds().get(0) + "/_SUCCESS")).toMillis());
 
         String[][] listed = new String[1][];
-        String list = stdout(() -> listed[0] = CliParsingTest.execute("sweeps", "list", "--warehouse", whole.toString()));
+        String list = CliParsingTest.stdout(() -> listed[0] = CliParsingTest.execute("sweeps", "list", "--warehouse", whole.toString()));
         assertEquals("0", listed[0][0], listed[0][1]);
         assertTrue(list.contains("it-sweep") && list.contains(board.get(0).path("run_id").asText()), list);
-        String show = stdout(() -> CliParsingTest.execute("sweeps", "show", "it-sweep", "--warehouse", whole.toString()));
+        String show = CliParsingTest.stdout(() -> CliParsingTest.execute("sweeps", "show", "it-sweep", "--warehouse", whole.toString()));
         assertEquals(8, show.lines().filter(l -> !l.isBlank()).count(), show);
     }
 
@@ -169,7 +155,7 @@ class SweepIT {
         assertFalse(Files.exists(killed.resolve("runs/" + fourth + "/_SUCCESS")), seen.toString());
 
         String[][] rerun = new String[1][];
-        String out = stdout(() -> rerun[0] = CliParsingTest.execute(args(killed)));
+        String out = CliParsingTest.stdout(() -> rerun[0] = CliParsingTest.execute(args(killed)));
         assertEquals("0", rerun[0][0], rerun[0][1]);
         assertTrue(out.contains("6 trials (3 already done, 3 run), 0 failed"), out + seen);
         assertEquals(leaderboard(whole), leaderboard(killed), "same seeds, same trials: the same rows");

@@ -100,6 +100,11 @@ public final class ModelRegistry {
      * changes nothing.
      */
     public Decision promote(String dataset, String runId, double minImprovement) {
+        return promote(dataset, runId, minImprovement, false);
+    }
+
+    /** As {@link #promote(String, String, double)}; {@code force} skips the gate (a rollback to an older run). */
+    public Decision promote(String dataset, String runId, double minImprovement, boolean force) {
         Path runDir = warehouse.runDir(runId);
         if (!warehouse.committed(runDir)) {
             throw new IllegalStateException("run '" + runId + "' is not a committed run in " + warehouse.root()
@@ -123,7 +128,7 @@ public final class ModelRegistry {
                 return new Decision(Outcome.ALREADY_CURRENT, dataset, runId, accuracy, runId, current.accuracy(),
                         "run " + runId + " is already the current model of " + dataset + "; nothing changed");
             }
-            if (current != null && !(accuracy > current.accuracy() + minImprovement)) {
+            if (!force && current != null && !(accuracy > current.accuracy() + minImprovement)) {
                 return new Decision(Outcome.NOT_PROMOTED, dataset, runId, accuracy, current.runId(), current.accuracy(),
                         String.format("not promoted: run %s has test accuracy %.4f, current %s has %.4f; a promotion "
                                         + "needs more than %.4f + %s", runId, accuracy, current.runId(), current.accuracy(),
@@ -151,6 +156,7 @@ public final class ModelRegistry {
                 entry.put("previous_accuracy", current.accuracy());
             }
             entry.put("min_improvement", minImprovement);
+            entry.put("forced", force);
             // History first, then the pointer: a crash between the two leaves a history line for a promotion that did
             // not take effect (visible: current.json still names the previous run), never the other way round.
             Path historyFile = new Path(modelsDir(dataset), "promotions.jsonl");

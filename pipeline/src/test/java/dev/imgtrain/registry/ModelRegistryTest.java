@@ -57,6 +57,9 @@ class ModelRegistryTest {
         assertArrayEquals("model of b".getBytes(), Files.readAllBytes(wh.resolve("models/mnist/versions/b/model.zip")));
         assertTrue(r.current("mnist").model().endsWith("models/mnist/versions/b/model.zip"));
 
+        assertEquals(ModelRegistry.Outcome.PROMOTED, r.promote("mnist", "a", 0, true).outcome(), "a forced rollback");
+        assertEquals("a", r.current("mnist").runId());
+        assertTrue(r.history("mnist").get(2).path("forced").asBoolean());
         assertThrows(IllegalStateException.class, () -> r.promote("mnist", "nope", 0));
         assertThrows(IllegalStateException.class, () -> r.promote("cifar10", "a", 0), "trained on mnist");
     }
