@@ -27,9 +27,13 @@ final class TrainOptions {
             description = "When the run id is already committed: fail, or skip training and exit 0 (config: train.if-committed; default fail).")
     String ifCommitted;
 
+    @Option(names = "--fresh", description = "Remove what the run id holds and train from epoch 1 (config: train.fresh). "
+            + "Without it an uncommitted run of the id is resumed from its last epoch checkpoint.")
+    Boolean fresh;
+
     ConfigLoader apply(ConfigLoader loader) {
         return loader.withFlag("train.preset", preset).withFlag("train.epochs", epochs)
                 .withFlag("train.workers", workers).withFlag("train.seed", seed).withFlag("train.run-id", runId)
-                .withFlag("train.if-committed", ifCommitted);
+                .withFlag("train.if-committed", ifCommitted).withFlag("train.fresh", fresh);
     }
 }

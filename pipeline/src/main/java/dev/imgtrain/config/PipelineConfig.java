@@ -44,7 +44,7 @@ public record PipelineConfig(String dataset, String format, String source, Strin
     public record TrainConfig(String preset, int epochs, int workers, long seed, String runId, int batchSizePerWorker,
                               int averagingFrequency, int prefetch, int batchCacheMb, double validationFraction,
                               int maxExamples, boolean checkpoints, boolean collectStats, double stopAtAccuracy,
-                              String ifCommitted) {
+                              String ifCommitted, boolean fresh) {
         static TrainConfig from(Config c, String preset, int presetBatchSize, int presetAveraging) {
             int batch = Checks.intIn(c, "train.batch-size", 0, 1 << 16);
             int averaging = Checks.intIn(c, "train.averaging-frequency", 0, 100_000);
@@ -67,7 +67,8 @@ public record PipelineConfig(String dataset, String format, String source, Strin
                     c.getBoolean("train.checkpoints"),
                     c.getBoolean("train.collect-stats"),
                     Checks.fraction(c, "train.stop-at-accuracy"),
-                    Checks.oneOf(c, "train.if-committed", "fail", "skip"));
+                    Checks.oneOf(c, "train.if-committed", "fail", "skip"),
+                    c.getBoolean("train.fresh"));
         }
     }
 

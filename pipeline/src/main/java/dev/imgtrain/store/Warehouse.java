@@ -204,6 +204,17 @@ public final class Warehouse {
         return runs;
     }
 
+    /** Deletes {@code path} (recursively), or fails saying why. */
+    public void delete(Path path) {
+        try {
+            if (fs.exists(path) && !fs.delete(path, true)) {
+                throw new IOException("delete returned false");
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot delete " + path + ": " + e.getMessage(), e);
+        }
+    }
+
     public void deleteQuietly(Path path) {
         try {
             fs.delete(path, true);

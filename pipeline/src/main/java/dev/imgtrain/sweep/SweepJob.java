@@ -33,7 +33,7 @@ import java.util.function.Supplier;
  * <p>Every trial's configuration is built and checked before anything is written. Ingest and preprocess run once per
  * sweep (and not at all when no trial is left to train). A trial whose run is already committed and evaluated is
  * skipped, so running a sweep again (after a kill, or after adding values to its grid) runs only what is missing; an
- * uncommitted run left by a killed trial is removed and trained again from its start. A failed trial is recorded
+ * uncommitted run left by a killed trial resumes from its last epoch checkpoint (or starts over without one). A failed trial is recorded
  * ({@code sweeps/<id>/failed/<run-id>.json}, its one-line reason) and the sweep goes on. Up to {@code parallel}
  * trials run at once, as concurrent jobs of this one Spark application.
  */
@@ -173,10 +173,7 @@ public final class SweepJob {
         try {
             Path runDir = warehouse.runDir(runId);
             if (!warehouse.committed(runDir)) {
-                if (warehouse.exists(runDir)) {
-                    LOG.info("sweep {}: {} was left uncommitted (a killed trial): training it again", spec.id(), runId);
-                    warehouse.deleteQuietly(runDir);
-                }
+                // An uncommitted run (a killed trial) resumes from its last epoch checkpoint, or starts over.
                 TrainJob.run(spark, config, warehouse);
             }
             EvaluateJob.run(spark, warehouse, runId, config.evaluate().batchSize());

@@ -60,16 +60,30 @@ public final class TrainJob {
         String runId = tc.runId().isEmpty()
                 ? config.dataset() + "-" + tc.preset() + "-" + RUN_TIME.format(Instant.now()) : tc.runId();
         Path runDir = warehouse.runDir(runId);
-        if (tc.ifCommitted().equals("skip") && warehouse.committed(runDir)) {
+        boolean committed = warehouse.committed(runDir);
+        if (committed && !tc.fresh() && tc.ifCommitted().equals("skip")) {
             LOG.info("train {}: already committed at {}; train.if-committed = skip: not training again", runId, runDir);
             return committed(warehouse, runId, runDir);
         }
-        if (warehouse.exists(runDir)) {
-            throw new IllegalStateException("run '" + runId + "' already exists at " + runDir
-                    + "; pick another --run-id or remove it");
+        if (committed && !tc.fresh()) {
+            throw new IllegalStateException("run '" + runId + "' is already committed at " + runDir + "; --fresh trains "
+                    + "it again, --if-committed skip exits 0 without training, or pick another --run-id");
         }
+        Resume resume = null;
+        if (warehouse.exists(runDir)) {
+            if (tc.fresh()) {
+                LOG.info("train {}: --fresh: removing {} and training from epoch 1", runId, runDir);
+                warehouse.delete(runDir);
+            } else {
+                resume = Resume.find(warehouse, runDir, config);
+            }
+        }
+        Resume.removeDeadScratch(warehouse, runId);
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-        writeParams(warehouse, runDir, runId, config, manifest, spark);
+        if (resume == null) {
+            writeParams(warehouse, runDir, runId, config, manifest, spark);
+        }
+        Resume from = resume;
 
         Dataset<Row> features = spark.read().parquet(warehouse.featuresDir(config.dataset()).toString());
         Splits splits = Splits.of(features, tc);
@@ -86,7 +100,7 @@ public final class TrainJob {
                 double batchSeconds = (System.nanoTime() - exportStart) / 1e9;
                 LOG.info("train {}: {} mini-batch files of up to {} examples written in {} s", runId, files.size(),
                         tc.batchSizePerWorker(), String.format("%.1f", batchSeconds));
-                return fit(config, manifest, warehouse, runId, runDir, splits, trainExamples, batchSeconds, files, jsc);
+                return fit(config, manifest, warehouse, runId, runDir, splits, trainExamples, batchSeconds, files, jsc, from);
             });
         } finally {
             jsc.setJobDescription(null);
@@ -112,9 +126,16 @@ public final class TrainJob {
     /** The epochs: parameter averaging over the mini-batch files at {@code paths}, then the commit. */
     private static TrainResult fit(PipelineConfig config, DatasetManifest manifest, Warehouse warehouse, String runId,
                                    Path runDir, Splits splits, long trainExamples, double batchSeconds,
-                                   List<String> files, JavaSparkContext jsc) {
+                                   List<String> files, JavaSparkContext jsc, Resume resume) {
         PipelineConfig.TrainConfig tc = config.train();
         MultiLayerNetwork network = NetworkFactory.network(config.model(), manifest.features(), manifest.numClasses(), tc.seed());
+        int firstEpoch = 1;
+        if (resume != null) {
+            resume.restore(warehouse, network);
+            firstEpoch = resume.epoch() + 1;
+            LOG.info("train {}: resuming after epoch {} from {} ({} epochs asked)", runId, resume.epoch(),
+                    resume.checkpoint(), tc.epochs());
+        }
         RoundTrainingMaster master = new RoundTrainingMaster(new ParameterAveragingTrainingMaster.Builder(tc.workers(), tc.batchSizePerWorker())
                 .batchSizePerWorker(tc.batchSizePerWorker())
                 .averagingFrequency(tc.averagingFrequency())
@@ -136,11 +157,11 @@ public final class TrainJob {
                 manifest.numClasses(), tc.epochs(), tc.workers(), tc.batchSizePerWorker(), tc.averagingFrequency());
 
         BatchFileLoader loader = new BatchFileLoader((long) tc.batchCacheMb() << 20);
-        List<EpochMetrics> metrics = new ArrayList<>();
+        List<EpochMetrics> metrics = new ArrayList<>(resume == null ? List.of() : resume.metrics());
         List<Integer> prefetch = new ArrayList<>();
-        StringBuilder jsonl = new StringBuilder();
+        StringBuilder jsonl = new StringBuilder(resume == null ? "" : resume.jsonl());
         try {
-            for (int epoch = 1; epoch <= tc.epochs(); epoch++) {
+            for (int epoch = firstEpoch; epoch <= tc.epochs(); epoch++) {
                 jsc.setJobDescription("train " + runId + ": epoch " + epoch + "/" + tc.epochs());
                 long start = System.nanoTime();
                 long startMillis = System.currentTimeMillis();
@@ -152,7 +173,7 @@ public final class TrainJob {
                 }
                 double seconds = (System.nanoTime() - start) / 1e9;
                 TrainingHistory.Epoch fitted = history.take();
-                if (epoch == 1 && master.getPrefetchNumBatches() > 0 && jsc.isLocal() && BatchCache.holdsAll(files)) {
+                if (epoch == firstEpoch && master.getPrefetchNumBatches() > 0 && jsc.isLocal() && BatchCache.holdsAll(files)) {
                     // Local master: the executors are this JVM, and its batch cache now holds every batch, so later
                     // epochs read them from memory. Prefetching then only adds a hand-off to DL4J's loader thread per
                     // batch (0.2-0.3 ms of a 2.5 ms batch on a 2-core machine, training-stats.json); off from here.

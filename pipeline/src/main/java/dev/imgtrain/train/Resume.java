@@ -1,0 +1,120 @@
+package dev.imgtrain.train;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.imgtrain.config.PipelineConfig;
+import dev.imgtrain.store.ModelStore;
+import dev.imgtrain.store.Warehouse;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.Path;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Where an uncommitted run (a killed one) continues: its last epoch checkpoint whose metrics line was written, the
+ * metrics up to it, and the checkpoint's parameters and updater state. Training then goes on with the epoch after it:
+ * the mini-batch files and each epoch's order come from the seed, so the resumed run sees what the uninterrupted one
+ * would have. The configuration must be the one the run started with (except the number of epochs).
+ */
+record Resume(int epoch, Path checkpoint, List<EpochMetrics> metrics, String jsonl) {
+    private static final Logger LOG = LoggerFactory.getLogger(Resume.class);
+    /** Configuration keys a resumed run may change. */
+    private static final List<String> MAY_CHANGE = List.of("epochs", "fresh", "if-committed");
+
+    /** The resume point of {@code runDir}, or null (with a log line) when it has no usable checkpoint: start over. */
+    static Resume find(Warehouse warehouse, Path runDir, PipelineConfig config) {
+        String runId = runDir.getName();
+        Path paramsFile = new Path(runDir, "params.json");
+        if (warehouse.exists(paramsFile)) {
+            checkSameConfiguration(warehouse.readJson(paramsFile, JsonNode.class), config, runId);
+        }
+        List<String> lines = new ArrayList<>();
+        Path metricsFile = new Path(runDir, "metrics.jsonl");
+        if (warehouse.exists(metricsFile)) {
+            for (String line : text(warehouse, metricsFile).split("\n")) {
+                if (!line.isBlank()) {
+                    lines.add(line);
+                }
+            }
+        }
+        for (int epoch = Math.min(lines.size(), config.train().epochs()); epoch >= 1; epoch--) {
+            Path checkpoint = new Path(runDir, "checkpoints/epoch-" + epoch + ".zip");
+            if (warehouse.exists(checkpoint)) {
+                List<EpochMetrics> metrics = new ArrayList<>();
+                StringBuilder jsonl = new StringBuilder();
+                for (String line : lines.subList(0, epoch)) {
+                    try {
+                        metrics.add(Warehouse.JSON.readValue(line, EpochMetrics.class));
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(metricsFile + ": not valid JSON: " + e.getMessage(), e);
+                    }
+                    jsonl.append(line).append('\n');
+                }
+                return new Resume(epoch, checkpoint, metrics, jsonl.toString());
+            }
+        }
+        LOG.info("train {}: {} holds no epoch checkpoint to resume from; training from epoch 1", runId, runDir);
+        warehouse.delete(runDir);
+        return null;
+    }
+
+    /** Puts the checkpoint's parameters and updater state into {@code network} (built by NetworkFactory). */
+    void restore(Warehouse warehouse, MultiLayerNetwork network) {
+        MultiLayerNetwork saved = ModelStore.load(warehouse, checkpoint);
+        if (saved.numParams() != network.numParams()) {
+            throw new IllegalStateException(checkpoint + ": " + saved.numParams() + " parameters, the configured network has "
+                    + network.numParams() + "; --fresh starts the run over");
+        }
+        network.setParams(saved.params());
+        if (saved.getUpdater() != null && saved.getUpdater().getStateViewArray() != null) {
+            network.getUpdater().getStateViewArray().assign(saved.getUpdater().getStateViewArray());
+        }
+    }
+
+    /** Scratch mini-batches of an earlier, killed attempt at {@code runId} ({@code _tmp/batches-<run-id>-*}). */
+    static void removeDeadScratch(Warehouse warehouse, String runId) {
+        try {
+            FileStatus[] dead = warehouse.fs().globStatus(new Path(warehouse.root(), "_tmp/batches-" + runId + "-*"));
+            for (FileStatus s : dead == null ? new FileStatus[0] : dead) {
+                LOG.info("train {}: removing {} left by a killed attempt", runId, s.getPath());
+                warehouse.deleteQuietly(s.getPath());
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(warehouse.root() + "/_tmp: " + e.getMessage(), e);
+        }
+    }
+
+    private static void checkSameConfiguration(JsonNode params, PipelineConfig config, String runId) {
+        try {
+            ObjectNode before = (ObjectNode) params.path("config").deepCopy();
+            ObjectNode now = (ObjectNode) Warehouse.JSON.readTree(config.rendered());
+            for (ObjectNode c : List.of(before, now)) {
+                if (c.get("train") instanceof ObjectNode train) {
+                    MAY_CHANGE.forEach(train::remove);
+                }
+            }
+            if (!before.equals(now)) {
+                throw new IllegalStateException("run '" + runId + "' was started with another configuration (see its "
+                        + "params.json); resume it with the same settings, or --fresh to start it over");
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static String text(Warehouse warehouse, Path path) {
+        try (InputStream in = warehouse.fs().open(path)) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(path + ": cannot read: " + e.getMessage(), e);
+        }
+    }
+}
