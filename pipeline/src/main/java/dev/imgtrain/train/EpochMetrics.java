@@ -16,4 +16,27 @@ package dev.imgtrain.train;
  */
 public record EpochMetrics(int epoch, double loss, double accuracy, long examples, double valLoss, double valAccuracy,
                            double epochSeconds, double examplesPerSecond) {
+
+    /** The non-blank lines of {@code runDir}'s metrics.jsonl, one per epoch (none when the file is missing). */
+    static java.util.List<String> lines(dev.imgtrain.store.Warehouse warehouse, org.apache.hadoop.fs.Path runDir) {
+        org.apache.hadoop.fs.Path file = new org.apache.hadoop.fs.Path(runDir, "metrics.jsonl");
+        if (!warehouse.exists(file)) {
+            return java.util.List.of();
+        }
+        try (java.io.InputStream in = warehouse.fs().open(file)) {
+            return java.util.Arrays.stream(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).split("\n"))
+                    .filter(line -> !line.isBlank()).toList();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(file + ": cannot read: " + e.getMessage(), e);
+        }
+    }
+
+    /** One line of metrics.jsonl. */
+    static EpochMetrics parse(String line) {
+        try {
+            return dev.imgtrain.store.Warehouse.JSON.readValue(line, EpochMetrics.class);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("metrics.jsonl: not an epoch's metrics: " + line, e);
+        }
+    }
 }

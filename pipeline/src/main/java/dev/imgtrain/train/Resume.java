@@ -12,9 +12,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -36,26 +34,14 @@ record Resume(int epoch, Path checkpoint, List<EpochMetrics> metrics, String jso
         if (warehouse.exists(paramsFile)) {
             checkSameConfiguration(warehouse.readJson(paramsFile, JsonNode.class), config, runId);
         }
-        List<String> lines = new ArrayList<>();
-        Path metricsFile = new Path(runDir, "metrics.jsonl");
-        if (warehouse.exists(metricsFile)) {
-            for (String line : text(warehouse, metricsFile).split("\n")) {
-                if (!line.isBlank()) {
-                    lines.add(line);
-                }
-            }
-        }
+        List<String> lines = EpochMetrics.lines(warehouse, runDir);
         for (int epoch = Math.min(lines.size(), config.train().epochs()); epoch >= 1; epoch--) {
             Path checkpoint = new Path(runDir, "checkpoints/epoch-" + epoch + ".zip");
             if (warehouse.exists(checkpoint)) {
                 List<EpochMetrics> metrics = new ArrayList<>();
                 StringBuilder jsonl = new StringBuilder();
                 for (String line : lines.subList(0, epoch)) {
-                    try {
-                        metrics.add(Warehouse.JSON.readValue(line, EpochMetrics.class));
-                    } catch (IOException e) {
-                        throw new UncheckedIOException(metricsFile + ": not valid JSON: " + e.getMessage(), e);
-                    }
+                    metrics.add(EpochMetrics.parse(line));
                     jsonl.append(line).append('\n');
                 }
                 return new Resume(epoch, checkpoint, metrics, jsonl.toString());
@@ -107,14 +93,6 @@ record Resume(int epoch, Path checkpoint, List<EpochMetrics> metrics, String jso
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
-        }
-    }
-
-    private static String text(Warehouse warehouse, Path path) {
-        try (InputStream in = warehouse.fs().open(path)) {
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new UncheckedIOException(path + ": cannot read: " + e.getMessage(), e);
         }
     }
 }

@@ -109,16 +109,7 @@ public final class TrainJob {
 
     /** A committed run as a result, from its files (its metrics.jsonl). */
     private static TrainResult committed(Warehouse warehouse, String runId, Path runDir) {
-        List<EpochMetrics> epochs = new ArrayList<>();
-        try (java.io.InputStream in = warehouse.fs().open(new Path(runDir, "metrics.jsonl"))) {
-            for (String line : new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).split("\n")) {
-                if (!line.isBlank()) {
-                    epochs.add(Warehouse.JSON.readValue(line, EpochMetrics.class));
-                }
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(runDir + "/metrics.jsonl: " + e.getMessage(), e);
-        }
+        List<EpochMetrics> epochs = EpochMetrics.lines(warehouse, runDir).stream().map(EpochMetrics::parse).toList();
         long examples = epochs.isEmpty() ? 0 : epochs.get(0).examples();
         return new TrainResult(runId, runDir.toString(), examples, 0, epochs);
     }
