@@ -3,6 +3,7 @@ package dev.imgtrain.jobs;
 import dev.imgtrain.config.ConfigException;
 import dev.imgtrain.datasets.InvalidArchiveException;
 import dev.imgtrain.fetch.FetchException;
+import dev.imgtrain.store.ObjectStorage;
 import dev.imgtrain.store.StorageException;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine;
@@ -31,9 +32,28 @@ public final class ImgtrainCommand implements Runnable {
         throw new CommandLine.ParameterException(spec.commandLine(), "a command is required");
     }
 
+    /** The command line for a caller that keeps its Spark session (tests running several commands on one). */
     public static CommandLine commandLine() {
+        return commandLine(false);
+    }
+
+    /**
+     * @param ownsSpark whether this command line's process ends with the command: then an error stops the Spark
+     *                  session before its line is printed, so that what stopping logs comes before the line, not after
+     *                  it (an InterruptedException from the block manager's async pool after a failed job's tasks were
+     *                  cancelled, for one)
+     */
+    static CommandLine commandLine(boolean ownsSpark) {
         CommandLine cl = new CommandLine(new ImgtrainCommand());
-        cl.setExecutionExceptionHandler(ImgtrainCommand::handle);
+        cl.setExecutionExceptionHandler((e, line, parsed) -> {
+            org.apache.hadoop.conf.Configuration hadoop = SparkSession.getActiveSession().isDefined()
+                    ? new org.apache.hadoop.conf.Configuration(SparkSession.getActiveSession().get().sparkContext().hadoopConfiguration())
+                    : new org.apache.hadoop.conf.Configuration();
+            if (ownsSpark) {
+                stopSpark();
+            }
+            return handle(e, line, hadoop);
+        });
         cl.setUsageHelpAutoWidth(true);
         return cl;
     }
@@ -41,24 +61,31 @@ public final class ImgtrainCommand implements Runnable {
     /** Runs one command line and stops the Spark session it started, if any. */
     public static int execute(String... args) {
         try {
-            return commandLine().execute(args);
+            return commandLine(true).execute(args);
         } finally {
-            SparkSession.getActiveSession().foreach(s -> {
-                s.stop();
-                return null;
-            });
+            stopSpark();
         }
     }
 
+    private static void stopSpark() {
+        SparkSession.getActiveSession().foreach(s -> {
+            s.stop();
+            return null;
+        });
+    }
+
     /** One clear line on stderr for an expected failure; the stack trace only with IMGTRAIN_DEBUG=1. */
-    private static int handle(Exception e, CommandLine cl, CommandLine.ParseResult parsed) {
+    private static int handle(Exception e, CommandLine cl, org.apache.hadoop.conf.Configuration hadoop) {
         PrintWriter err = cl.getErr();
         String command = cl.getCommandSpec().qualifiedName();
         if (e instanceof ConfigException) {
             err.println(command + ": configuration error: " + e.getMessage());
             return USAGE;
         }
-        if (e instanceof InvalidArchiveException) {
+        java.util.Optional<String> outage = ObjectStorage.outage(e, hadoop);
+        if (outage.isPresent()) {
+            err.println(command + ": failed: " + outage.get());
+        } else if (e instanceof InvalidArchiveException) {
             err.println(command + ": invalid input: " + e.getMessage());
         } else if (e instanceof FetchException || e instanceof StorageException) {
             err.println(command + ": failed: " + e.getMessage());

@@ -72,6 +72,6 @@ final class Stage {
     }
 
     static Warehouse warehouse(SparkSession spark, PipelineConfig config) {
-        return new Warehouse(config.warehouse(), spark.sparkContext().hadoopConfiguration());
+        return new Warehouse(config.warehouse(), spark.sparkContext().hadoopConfiguration(), config.storage().staleAfter());
     }
 }

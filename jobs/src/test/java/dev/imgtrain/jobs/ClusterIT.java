@@ -34,6 +34,35 @@ class ClusterIT {
         return text;
     }
 
+    /**
+     * Waits until the executor JVM under {@code workerPid} uses CPU (at least 30 ms in 50 ms: fitting its split of an
+     * averaging round, not waiting between rounds), so the kill lands on a task in flight. False when not seen.
+     */
+    private static boolean awaitBusy(long workerPid, long maxMillis) throws Exception {
+        ProcessHandle executor = ProcessHandle.of(workerPid).orElseThrow().children().findFirst().orElse(null);
+        if (executor == null) {
+            return false;
+        }
+        Path stat = Path.of("/proc/" + executor.pid() + "/stat");
+        long deadline = System.currentTimeMillis() + maxMillis;
+        long before = cpuTicks(stat);
+        while (System.currentTimeMillis() < deadline) {
+            Thread.sleep(50);
+            long now = cpuTicks(stat);
+            if (now - before >= 3) { // clock ticks of 10 ms
+                return true;
+            }
+            before = now;
+        }
+        return false;
+    }
+
+    private static long cpuTicks(Path stat) throws java.io.IOException {
+        String s = Files.readString(stat);
+        String[] fields = s.substring(s.lastIndexOf(')') + 2).split(" ");
+        return Long.parseLong(fields[11]) + Long.parseLong(fields[12]); // utime, stime (fields 14 and 15 of stat)
+    }
+
     @Test
     void sparkSubmitRunOnAStandaloneClusterTrainsOnBothExecutors(@TempDir Path tmp) throws Exception {
         Path root = S3Server.ROOT;
@@ -78,6 +107,49 @@ class ClusterIT {
                 }
                 assertEquals(2, trainingJvms, "both executors fitted mini-batches in epoch " + epoch.get("epoch") + ": " + epoch);
             }
+
+            // Issue 17: the same training again, with one worker JVM killed (SIGKILL) in epoch 2. Its executor goes
+            // with it (Spark's WorkerWatcher); the driver sees the executor lost, and Spark runs the lost task (one
+            // worker's split of the averaging round: its batch files, from the round's broadcast parameters) again
+            // on the other executor. The round's average is then the one an undisturbed round gives.
+            List<String> again = new ArrayList<>(List.of(root.resolve("deploy/local/submit.sh").toString(), "train",
+                    "--warehouse", warehouse.toString(), "--epochs", "2", "--workers", "2", "--run-id", "lost-worker",
+                    "--set", "train.batch-size=32", "--set", "train.averaging-frequency=5"));
+            ProcessBuilder pb = new ProcessBuilder(again).redirectErrorStream(true);
+            pb.environment().putAll(env);
+            Process p = pb.start();
+            StringBuilder seen = new StringBuilder();
+            long workerPid = Long.parseLong(Files.readString(root.resolve("jobs/target/cluster/worker-1.pid")).trim());
+            boolean killed = false;
+            try (var out = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                for (String line; (line = out.readLine()) != null; ) {
+                    seen.append(line).append('\n');
+                    if (!killed && line.contains("epoch 1/2:")) {
+                        Thread.sleep(1000); // into epoch 2's rounds
+                        boolean busy = awaitBusy(workerPid, 20_000);
+                        ProcessHandle.of(workerPid).orElseThrow().destroyForcibly();
+                        killed = true;
+                        System.out.println("ClusterIT: killed worker-1 (pid " + workerPid + ") with SIGKILL in epoch 2, "
+                                + (busy ? "while its executor was fitting (CPU busy)" : "its executor not seen busy"));
+                    }
+                }
+            }
+            assertTrue(p.waitFor(600, TimeUnit.SECONDS));
+            assertTrue(killed, seen.toString());
+            assertEquals(0, p.exitValue(), seen.toString());
+            seen.toString().lines().filter(l -> l.contains("Lost task") || l.contains("Lost executor")
+                            || l.contains("Removing executor") || l.contains("Executor lost") || l.contains("epoch 2/2:"))
+                    .forEach(l -> System.out.println("ClusterIT (lost worker): " + l));
+            assertTrue(seen.toString().contains("Lost executor") || seen.toString().contains("Executor lost")
+                    || seen.toString().contains("Removing executor"), "the driver saw the executor go:\n" + seen);
+            Path lost = warehouse.resolve("runs/lost-worker");
+            assertTrue(Files.exists(lost.resolve("_SUCCESS")));
+            List<String> metrics = Files.readAllLines(lost.resolve("metrics.jsonl"));
+            assertEquals(2, metrics.size(), metrics.toString());
+            double lostAccuracy = Warehouse.JSON.readTree(metrics.get(1)).get("val_accuracy").asDouble();
+            System.out.printf("ClusterIT: test accuracy %.4f with a worker killed in epoch 2, %.4f undisturbed%n",
+                    lostAccuracy, accuracy);
+            assertEquals(accuracy, lostAccuracy, 0.005, "within 0.5 points of the undisturbed run");
         } finally {
             script(List.of(cluster, "stop"), env, 120);
         }

@@ -87,6 +87,8 @@ class ResumeIT {
         try (var scratch = Files.list(wh.resolve("_tmp"))) {
             assertTrue(scratch.anyMatch(s -> s.getFileName().toString().startsWith("batches-resumed-")), "the kill left scratch");
         }
+        Path lock = wh.resolve("_locks/run-resumed.lock");
+        assertEquals(p.pid(), Warehouse.JSON.readTree(lock.toFile()).get("pid").asLong(), "the kill left its lock");
 
         String[][] again = new String[1][];
         String log = CliParsingTest.stdout(() -> again[0] = CliParsingTest.execute(train("resumed").toArray(String[]::new)));
@@ -102,10 +104,41 @@ class ResumeIT {
         try (var scratch = Files.list(wh.resolve("_tmp"))) {
             assertTrue(scratch.noneMatch(s -> s.getFileName().toString().startsWith("batches-resumed-")), "scratch cleaned up");
         }
+        assertFalse(Files.exists(lock), "the dead process's lock was taken over, then released");
 
         String[] refused = CliParsingTest.execute(train("resumed").toArray(String[]::new));
         assertEquals("1", refused[0], refused[1]);
         assertTrue(refused[1].contains("run 'resumed' is already committed") && refused[1].contains("--fresh"), refused[1]);
         assertEquals("0", CliParsingTest.execute(train("resumed", "--if-committed", "skip").toArray(String[]::new))[0]);
+    }
+
+    /** Two launches of one run id at the same moment: one trains, the other exits 1 naming the first (issue 17). */
+    @Test
+    void twoRunsWithOneRunIdStartedAtOnceOneProceedsTheOtherNamesIt() throws Exception {
+        Process first = Launched.start(train("twice"), Map.of());
+        Process second = Launched.start(train("twice"), Map.of());
+        String[] outputs = new String[2];
+        Thread reader = new Thread(() -> {
+            try {
+                outputs[1] = new String(second.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            } catch (java.io.IOException e) {
+                outputs[1] = e.toString();
+            }
+        });
+        reader.start();
+        outputs[0] = new String(first.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        reader.join(600_000);
+        assertTrue(first.waitFor(60, TimeUnit.SECONDS) && second.waitFor(60, TimeUnit.SECONDS));
+        List<Integer> codes = List.of(first.exitValue(), second.exitValue());
+        assertTrue(codes.contains(0) && codes.contains(1), codes + "\n" + outputs[0] + "\n----\n" + outputs[1]);
+        int loser = codes.indexOf(1);
+        long winnerPid = (loser == 0 ? second : first).pid();
+        String line = outputs[loser].lines().filter(l -> l.startsWith("imgtrain train: failed:")).findFirst().orElse(outputs[loser]);
+        System.out.println("ResumeIT (same run id twice): " + line);
+        assertTrue(line.startsWith("imgtrain train: failed: run 'twice' is being trained by another process: pid "
+                + winnerPid + " on "), line);
+        assertTrue(Files.exists(wh.resolve("runs/twice/_SUCCESS")));
+        assertEquals(List.of(1, 2, 3, 4, 5, 6), metrics("twice").stream().map(m -> m.path("epoch").asInt()).toList());
+        assertFalse(Files.exists(wh.resolve("_locks/run-twice.lock")));
     }
 }

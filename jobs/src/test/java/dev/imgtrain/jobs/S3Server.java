@@ -21,19 +21,31 @@ final class S3Server implements AutoCloseable {
 
     final int port;
     final Path dir;
+    private final String[] buckets;
 
-    private S3Server(int port, Path dir) {
+    private S3Server(int port, Path dir, String[] buckets) {
         this.port = port;
         this.dir = dir;
+        this.buckets = buckets;
     }
 
     static S3Server start(String... buckets) throws Exception {
         int port = dev.imgtrain.testing.Loopback.freePort();
         Path dir = Path.of(System.getProperty("imgtrain.s3.dir", "target/s3")).toAbsolutePath();
-        S3Server server = new S3Server(port, dir);
+        S3Server server = new S3Server(port, dir, buckets);
         deleteData(dir.resolve("data"));
-        server.script("start.sh", Map.of("IMGTRAIN_S3_BUCKETS", String.join(" ", buckets)));
+        server.resume();
         return server;
+    }
+
+    /** Stops the server process, keeping its data (an outage). */
+    void halt() throws Exception {
+        script("stop.sh", Map.of());
+    }
+
+    /** Starts the server again on its port, with the data it had. */
+    void resume() throws Exception {
+        script("start.sh", Map.of("IMGTRAIN_S3_BUCKETS", String.join(" ", buckets)));
     }
 
     String endpoint() {

@@ -23,6 +23,20 @@ public final class Checks {
         return value;
     }
 
+    /** A duration ("30s", "10m") of at least {@code min}. */
+    public static java.time.Duration duration(Config c, String key, java.time.Duration min) {
+        java.time.Duration value;
+        try {
+            value = c.getDuration(key);
+        } catch (com.typesafe.config.ConfigException.BadValue | com.typesafe.config.ConfigException.WrongType e) {
+            throw new ConfigException(key + " = " + c.getValue(key).render() + ": expected a duration such as 30s or 10m", e);
+        }
+        if (value.compareTo(min) < 0) {
+            throw new ConfigException(key + " = " + c.getValue(key).render() + ": expected at least " + min.toSeconds() + "s");
+        }
+        return value;
+    }
+
     /** A positive finite number at {@code path} in {@code c}, reported under the full key {@code key}. */
     public static double positive(Config c, String path, String key) {
         double value = c.getDouble(path);

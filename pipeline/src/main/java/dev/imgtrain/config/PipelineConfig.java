@@ -77,7 +77,14 @@ public record PipelineConfig(String dataset, String format, String source, Strin
      * property) in force. There are deliberately no credential keys: credentials come from S3A's provider chain.
      */
     public record StorageConfig(String endpoint, String region, String pathStyleAccess, String committer,
-                                boolean preflight) {
+                                boolean preflight, int retries, java.time.Duration requestTimeout,
+                                java.time.Duration staleAfter) {
+        /** The settings with every other key at its default (for tests and tools that only name a server). */
+        public StorageConfig(String endpoint, String region, String pathStyleAccess, String committer, boolean preflight) {
+            this(endpoint, region, pathStyleAccess, committer, preflight, 3, java.time.Duration.ofSeconds(30),
+                    java.time.Duration.ofMinutes(10));
+        }
+
         static StorageConfig from(Config c) {
             String endpoint = c.getString("storage.s3a.endpoint").trim();
             if (!endpoint.isEmpty() && !endpoint.matches("(?i)https?://[^/\\s]+/?")) {
@@ -87,7 +94,10 @@ public record PipelineConfig(String dataset, String format, String source, Strin
             return new StorageConfig(endpoint, c.getString("storage.s3a.region").trim(),
                     Checks.oneOf(c, "storage.s3a.path-style-access", "", "true", "false"),
                     Checks.oneOf(c, "storage.s3a.committer", "magic", "directory", "partitioned", "file"),
-                    c.getBoolean("storage.s3a.preflight"));
+                    c.getBoolean("storage.s3a.preflight"),
+                    Checks.intIn(c, "storage.s3a.retries", 0, 100),
+                    Checks.duration(c, "storage.s3a.request-timeout", java.time.Duration.ofSeconds(1)),
+                    Checks.duration(c, "storage.stale-after", java.time.Duration.ofMinutes(1)));
         }
     }
 

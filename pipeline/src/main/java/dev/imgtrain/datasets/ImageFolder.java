@@ -46,10 +46,14 @@ public record ImageFolder() implements ArchiveFormat {
                         + classes + ")");
             }
         }
-        List<String> first = images(fs, source, "train/" + classes.get(0));
-        if (first.isEmpty()) {
-            throw new InvalidArchiveException("train/" + classes.get(0), "holds no .png or .jpg image");
+        for (String split : SPLITS) {
+            for (String c : folders(fs, new Path(source, split))) {
+                if (images(fs, source, split + "/" + c).isEmpty()) {
+                    throw new InvalidArchiveException(split + "/" + c, "empty class folder: holds no .png or .jpg image");
+                }
+            }
         }
+        List<String> first = images(fs, source, "train/" + classes.get(0));
         Decoded d = decode(first.get(0), readAll(fs, new Path(source, first.get(0))));
         return new DatasetSpec(name, d.height, d.width, d.channels, PLANES, classes, SPLITS, new ImageFolder());
     }
@@ -120,15 +124,7 @@ public record ImageFolder() implements ArchiveFormat {
 
     /** Decodes one PNG or JPEG into channel planes; a file that is neither is refused by name. */
     public static Decoded decode(String file, byte[] content) {
-        BufferedImage image;
-        try {
-            image = ImageIO.read(new ByteArrayInputStream(content));
-        } catch (IOException e) {
-            throw new InvalidArchiveException(file, "not a readable PNG or JPEG image (" + e.getMessage() + ")", e);
-        }
-        if (image == null) {
-            throw new InvalidArchiveException(file, "not a PNG or JPEG image");
-        }
+        BufferedImage image = read(file, content);
         int channels = image.getColorModel().getNumColorComponents();
         if (channels != 1 && channels != 3) {
             throw new InvalidArchiveException(file, channels + " colour channels, expected 1 (grey) or 3 (RGB)");
@@ -151,6 +147,43 @@ public record ImageFolder() implements ArchiveFormat {
             }
         }
         return new Decoded(h, w, channels, pixels);
+    }
+
+    /**
+     * The image, read by ImageIO's reader for its format. A truncated or corrupt JPEG decodes with only a warning
+     * ("Premature end of JPEG file": the missing rows grey), so warnings are failures here, like a PNG's read error.
+     */
+    private static BufferedImage read(String file, byte[] content) {
+        try (javax.imageio.stream.ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(content))) {
+            java.util.Iterator<javax.imageio.ImageReader> readers = ImageIO.getImageReaders(in);
+            if (!readers.hasNext()) {
+                throw new InvalidArchiveException(file, "not a PNG or JPEG image");
+            }
+            javax.imageio.ImageReader reader = readers.next();
+            List<String> warnings = new ArrayList<>();
+            reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
+            try {
+                reader.setInput(in, true, true);
+                BufferedImage image = reader.read(0);
+                if (!warnings.isEmpty()) {
+                    throw new InvalidArchiveException(file, "corrupt or truncated " + reader.getFormatName().toUpperCase(Locale.ROOT)
+                            + " image (" + warnings.get(0) + ")");
+                }
+                return image;
+            } finally {
+                reader.dispose();
+            }
+        } catch (IOException | RuntimeException e) {
+            if (e instanceof InvalidArchiveException invalid) {
+                throw invalid;
+            }
+            Throwable root = e;
+            while (root.getCause() != null && root.getCause() != root) {
+                root = root.getCause();
+            }
+            throw new InvalidArchiveException(file, "corrupt or truncated image (" + e.getMessage()
+                    + (root != e ? ": " + root.getClass().getSimpleName() : "") + ")", e);
+        }
     }
 
     private static List<String> folders(FileSystem fs, Path dir) throws IOException {

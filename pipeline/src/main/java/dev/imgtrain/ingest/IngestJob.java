@@ -231,6 +231,10 @@ public final class IngestJob {
             }
             if (writer != null) {
                 writer.close();
+                if (Scratch.abandoned(new Path(attemptsDir).getParent(), file.getFileSystem(hadoop))) {
+                    throw new IllegalStateException("ingest " + spec.name() + ": " + task.key()
+                            + " finished after the job had failed; its output was discarded");
+                }
             }
             List<TaskResult> results = new ArrayList<>();
             labelCounts.forEach((split, counts) -> results.add(

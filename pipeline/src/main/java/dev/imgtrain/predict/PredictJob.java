@@ -10,6 +10,7 @@ import dev.imgtrain.model.BroadcastNetwork;
 import dev.imgtrain.preprocess.DatasetReader;
 import dev.imgtrain.registry.ModelRegistry;
 import dev.imgtrain.store.ModelStore;
+import dev.imgtrain.store.Scratch;
 import dev.imgtrain.store.Warehouse;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
@@ -164,9 +165,8 @@ public final class PredictJob {
             throw new IllegalStateException("--output " + target + " exists; predict writes a new directory (remove it or pick another)");
         }
         jsc.setJobDescription("predict " + dataset + " with " + m.runId() + ": " + source);
-        Path scratch = warehouse.newTempDir("predict");
-        try {
-            JavaRDD<Item> items = items(spark, warehouse, dataset, m, source, split, scratch);
+        try (Scratch.Dir scratch = Scratch.open(warehouse, "predict")) {
+            JavaRDD<Item> items = items(spark, warehouse, dataset, m, source, split, scratch.path());
             items.persist(StorageLevel.MEMORY_AND_DISK());
             List<BadImage> bad = items.filter(i -> i.bad() != null).map(i -> new BadImage(i.path(), i.bad())).collect();
             bad = new ArrayList<>(bad);
@@ -210,7 +210,6 @@ public final class PredictJob {
                 shipped.destroy();
             }
         } finally {
-            warehouse.deleteQuietly(scratch);
             jsc.setJobDescription(null);
         }
     }

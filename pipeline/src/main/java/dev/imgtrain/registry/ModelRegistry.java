@@ -2,19 +2,17 @@ package dev.imgtrain.registry;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.imgtrain.store.Lease;
+import dev.imgtrain.store.Scratch;
 import dev.imgtrain.store.Warehouse;
-import org.apache.hadoop.fs.FSDataOutputStream;
-import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileUtil;
 import org.apache.hadoop.fs.Path;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -38,7 +36,6 @@ import java.util.List;
  */
 public final class ModelRegistry {
     private static final Logger LOG = LoggerFactory.getLogger(ModelRegistry.class);
-    static final long STALE_LOCK_MS = 10 * 60 * 1000;
     static final long LOCK_WAIT_MS = 60 * 1000;
 
     private final Warehouse warehouse;
@@ -121,8 +118,7 @@ public final class ModelRegistry {
         }
         double accuracy = warehouse.readJson(evaluationFile, JsonNode.class).path("accuracy").asDouble();
         Path lock = new Path(modelsDir(dataset), "_promote.lock");
-        acquire(lock);
-        try {
+        try (Lease held = acquire(lock, "promote " + runId + " to " + dataset)) {
             Current current = current(dataset);
             if (current != null && current.runId().equals(runId)) {
                 return new Decision(Outcome.ALREADY_CURRENT, dataset, runId, accuracy, runId, current.accuracy(),
@@ -136,13 +132,10 @@ public final class ModelRegistry {
             }
             Path version = versionDir(dataset, runId);
             if (!warehouse.exists(new Path(version, "model.zip"))) {
-                Path staging = warehouse.newTempDir("promote-" + runId);
-                try {
-                    copy(new Path(runDir, "model.zip"), new Path(staging, "model.zip"));
-                    copy(evaluationFile, new Path(staging, "evaluation.json"));
-                    warehouse.commitDirectory(staging, version);
-                } finally {
-                    warehouse.deleteQuietly(staging);
+                try (Scratch.Dir staging = Scratch.open(warehouse, "promote-" + runId)) {
+                    copy(new Path(runDir, "model.zip"), new Path(staging.path(), "model.zip"));
+                    copy(evaluationFile, new Path(staging.path(), "evaluation.json"));
+                    warehouse.commitDirectory(staging.path(), version);
                 }
             }
             String now = Instant.now().toString();
@@ -173,70 +166,30 @@ public final class ModelRegistry {
                     current.runId(), current.accuracy()));
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new UncheckedIOException(e);
-        } finally {
-            warehouse.deleteQuietly(lock);
         }
     }
 
     /**
-     * Creates {@code lock} exclusively, waiting up to {@link #LOCK_WAIT_MS} while another promote holds it; a lock left
-     * by a process that died more than 10 minutes ago is taken over.
+     * Takes the dataset's promotion lock, waiting up to {@link #LOCK_WAIT_MS} while another promote holds it; a lock
+     * whose holder is dead (see {@link Lease}) is taken over.
      */
-    private void acquire(Path lock) {
-        String owner = ManagementFactory.getRuntimeMXBean().getName() + " at " + Instant.now();
+    private Lease acquire(Path lock, String what) {
         long deadline = System.currentTimeMillis() + LOCK_WAIT_MS;
         while (true) {
             try {
-                createExclusively(lock, owner.getBytes(StandardCharsets.UTF_8));
-                return;
-            } catch (IOException e) {
-                if (!warehouse.exists(lock)) {
-                    throw new UncheckedIOException(lock + ": cannot create the promotion lock: " + e.getMessage(), e);
+                return Lease.acquire(warehouse, lock, what);
+            } catch (Lease.HeldException held) {
+                if (System.currentTimeMillis() > deadline) {
+                    throw new IllegalStateException("another promote of this dataset is running (" + lock + " held by "
+                            + held.holder().describe() + "); try again when it has finished");
                 }
             }
             try {
-                FileStatus status = warehouse.fs().getFileStatus(lock);
-                if (System.currentTimeMillis() - status.getModificationTime() > STALE_LOCK_MS) {
-                    LOG.warn("promote: taking over a stale lock {} ({})", lock, text(lock));
-                    warehouse.deleteQuietly(lock);
-                    continue;
-                }
-                if (System.currentTimeMillis() > deadline) {
-                    throw new IllegalStateException("another promote of this dataset is running (" + lock + " held by "
-                            + text(lock) + "); try again when it has finished");
-                }
                 Thread.sleep(200);
-            } catch (FileNotFoundException gone) {
-                // released meanwhile: try again
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new IllegalStateException("interrupted while waiting for " + lock, e);
-            } catch (IOException e) {
-                throw new UncheckedIOException(lock + ": " + e.getMessage(), e);
             }
-        }
-    }
-
-    /**
-     * Creates {@code file} only if it does not exist, atomically where the file system can: java.nio's CREATE_NEW on
-     * file: (Hadoop's local file system checks, then creates: two threads both got the lock in a test), the NameNode's
-     * create on hdfs:; on s3a: Hadoop 3.3's check-then-PUT.
-     */
-    private void createExclusively(Path file, byte[] content) throws IOException {
-        Path qualified = warehouse.fs().makeQualified(file);
-        if ("file".equals(qualified.toUri().getScheme())) {
-            java.nio.file.Path local = java.nio.file.Path.of(qualified.toUri());
-            java.nio.file.Files.createDirectories(local.getParent());
-            try {
-                java.nio.file.Files.write(local, content, java.nio.file.StandardOpenOption.CREATE_NEW,
-                        java.nio.file.StandardOpenOption.WRITE);
-            } catch (java.nio.file.FileAlreadyExistsException e) {
-                throw new org.apache.hadoop.fs.FileAlreadyExistsException(file + " exists");
-            }
-            return;
-        }
-        try (FSDataOutputStream out = warehouse.fs().create(file, false)) {
-            out.write(content);
         }
     }
 

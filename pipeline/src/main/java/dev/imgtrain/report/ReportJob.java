@@ -8,6 +8,7 @@ import dev.imgtrain.model.NetworkSummary;
 import dev.imgtrain.preprocess.DatasetReader;
 import dev.imgtrain.store.ModelStore;
 import dev.imgtrain.store.RunCatalog;
+import dev.imgtrain.store.Scratch;
 import dev.imgtrain.store.Warehouse;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Dataset;
@@ -68,14 +69,11 @@ public final class ReportJob {
             Map<String, byte[]> files = new LinkedHashMap<>();
             RunReportView view = build(spark, warehouse, runId, details, evaluation, manifest, network, batchSize, files);
             files.put("index.html", ReportPage.render("run-report.mustache", view));
-            Path scratch = warehouse.newTempDir("report-" + runId);
-            try {
+            try (Scratch.Dir scratch = Scratch.open(warehouse, "report-" + runId)) {
                 for (Map.Entry<String, byte[]> f : files.entrySet()) {
-                    warehouse.writeAtomically(new Path(scratch, f.getKey()), f.getValue());
+                    warehouse.writeAtomically(new Path(scratch.path(), f.getKey()), f.getValue());
                 }
-                warehouse.commitDirectory(scratch, reportDir(warehouse, runId));
-            } finally {
-                warehouse.deleteQuietly(scratch);
+                warehouse.commitDirectory(scratch.path(), reportDir(warehouse, runId));
             }
             Path index = new Path(reportDir(warehouse, runId), "index.html");
             LOG.info("report {}: {} files committed to {} in {} s", runId, files.size(), reportDir(warehouse, runId),

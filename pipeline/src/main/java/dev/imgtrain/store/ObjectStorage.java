@@ -13,7 +13,9 @@ import java.io.IOException;
 import java.net.URI;
 import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * S3A as a warehouse or source: the {@code storage.s3a.*} settings put into Hadoop's configuration, the output
@@ -44,6 +46,11 @@ public final class ObjectStorage {
         if (!s.pathStyleAccess().isEmpty()) {
             p.put("fs.s3a.path.style.access", s.pathStyleAccess());
         }
+        // Bounded retries (S3A's defaults: 7 invoker retries over up to 20 SDK attempts each, a 200 s socket timeout).
+        p.put("fs.s3a.retry.limit", Integer.toString(s.retries()));
+        p.put("fs.s3a.retry.interval", "1s");
+        p.put("fs.s3a.attempts.maximum", "1");
+        p.put("fs.s3a.connection.timeout", Long.toString(s.requestTimeout().toMillis()));
         if (!s.committer().equals("file")) {
             p.put("fs.s3a.committer.name", s.committer());
             p.put("fs.s3a.committer.magic.enabled", "true");
@@ -135,6 +142,46 @@ public final class ObjectStorage {
             }
             throw new StorageException(explain(uri, endpointOf(probe), e), e);
         }
+    }
+
+    private static final java.util.regex.Pattern S3A_URI = java.util.regex.Pattern.compile("s3a://[^\\s,;()'\"`]+");
+    private static final List<String> UNREACHABLE = List.of("Connection refused", "ConnectException",
+            "connect timed out", "Unable to execute HTTP request", "SocketTimeoutException", "Connection reset",
+            "NoHttpResponseException", "failed to respond", "ConnectTimeoutException");
+
+    /**
+     * When {@code failure} (from a stage, a Spark job or a task) comes from an S3 server that cannot be reached, the
+     * one line to tell the user: which s3a:// URI, which endpoint, after how many retries, and what to do.
+     * {@code hadoop} is the configuration the command used (for the endpoint and the retry limit).
+     */
+    public static Optional<String> outage(Throwable failure, Configuration hadoop) {
+        String all = chain(failure);
+        if (UNREACHABLE.stream().noneMatch(all::contains)) {
+            return Optional.empty();
+        }
+        java.util.regex.Matcher uri = S3A_URI.matcher(all);
+        if (!uri.find()) {
+            return Optional.empty();
+        }
+        Throwable root = rootOf(failure);
+        return Optional.of(uri.group().replaceAll("[:.]+$", "") + ": the S3 server at " + endpointOf(hadoop) + " is unreachable ("
+                + firstLine(root) + ") after " + hadoop.getInt("fs.s3a.retry.limit", 7) + " retries (storage.s3a.retries);"
+                + " nothing was committed; run the same command again once the server is back (training resumes after"
+                + " its last checkpoint)");
+    }
+
+    /** Whether {@code failure} says an s3a:// store could not be reached (refused, timed out, no response). */
+    static boolean unreachable(Throwable failure) {
+        String all = chain(failure);
+        return all.contains("s3a://") && UNREACHABLE.stream().anyMatch(all::contains);
+    }
+
+    private static String chain(Throwable failure) {
+        StringBuilder text = new StringBuilder();
+        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            text.append(t.getClass().getName()).append(": ").append(t.getMessage()).append('\n');
+        }
+        return text.toString();
     }
 
     private static String endpointOf(Configuration conf) {

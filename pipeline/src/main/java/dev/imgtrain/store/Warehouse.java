@@ -15,6 +15,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.URI;
+import java.time.Duration;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -41,10 +42,21 @@ public final class Warehouse {
     /** The marker a committed directory (a Spark table, a run) holds, written last. */
     public static final String SUCCESS = "_SUCCESS";
 
+    /** How long a lease (a run's lock, a scratch directory's owner) may go without a heartbeat before it is dead. */
+    public static final Duration DEFAULT_STALE_AFTER = Duration.ofMinutes(10);
+
     private final Path root;
     private final FileSystem fs;
+    private final Duration staleAfter;
+    /** Set once an operation found the object store unreachable: later clean-ups are skipped, not retried. */
+    private volatile boolean unreachable;
 
     public Warehouse(String uri, Configuration hadoop) {
+        this(uri, hadoop, DEFAULT_STALE_AFTER);
+    }
+
+    public Warehouse(String uri, Configuration hadoop, Duration staleAfter) {
+        this.staleAfter = staleAfter;
         this.root = qualify(uri);
         try {
             this.fs = root.getFileSystem(hadoop);
@@ -68,6 +80,11 @@ public final class Warehouse {
 
     public FileSystem fs() {
         return fs;
+    }
+
+    /** See {@link Lease}: a holder silent for this long is dead ({@code storage.stale-after}). */
+    public Duration staleAfter() {
+        return staleAfter;
     }
 
     public Path datasetDir(String dataset) {
@@ -94,9 +111,18 @@ public final class Warehouse {
         return new Path(runsDir(), runId);
     }
 
-    /** A fresh, empty scratch directory under {@code _tmp/}; delete it with {@link #deleteQuietly}. */
-    public Path newTempDir(String purpose) {
-        return new Path(root, "_tmp/" + purpose + "-" + UUID.randomUUID());
+    /** A fresh scratch directory name under {@code _tmp/}; stages take one through {@link Scratch}. */
+    Path newTempDir(String purpose) {
+        return new Path(tmpDir(), purpose + "-" + UUID.randomUUID());
+    }
+
+    public Path tmpDir() {
+        return new Path(root, "_tmp");
+    }
+
+    /** The lock file of run {@code runId} ({@code _locks/run-<id>.lock}; see {@link Lease}). */
+    public Path runLock(String runId) {
+        return new Path(root, "_locks/run-" + runId + ".lock");
     }
 
     public boolean exists(Path path) {
@@ -160,6 +186,7 @@ public final class Warehouse {
             }
             rename(part, target);
         } catch (IOException e) {
+            unreachable |= ObjectStorage.unreachable(e);
             deleteQuietly(part);
             throw new UncheckedIOException("cannot write " + target + ": " + e.getMessage(), e);
         }
@@ -215,11 +242,52 @@ public final class Warehouse {
         }
     }
 
+    /**
+     * Deletes {@code path} if it can, logging when not. Once the store was found unreachable it does not try (each try
+     * would wait out the retries): what is left is removed by the next run ({@link Scratch}, {@link Lease}).
+     */
     public void deleteQuietly(Path path) {
+        if (unreachable) {
+            LOG.info("not deleting {}: the store is unreachable; the next run removes it", path);
+            return;
+        }
         try {
             fs.delete(path, true);
         } catch (IOException e) {
+            unreachable |= ObjectStorage.unreachable(e);
             LOG.warn("could not delete {}: {}", path, e.getMessage());
+        }
+    }
+
+    /**
+     * Creates {@code file} only if it does not exist, atomically where the file system can: java.nio's CREATE_NEW on
+     * file: (Hadoop's local file system checks, then creates: two threads both got a lock in a test), the NameNode's
+     * create on hdfs:; on s3a: Hadoop 3.3's check-then-PUT (not atomic).
+     *
+     * @throws org.apache.hadoop.fs.FileAlreadyExistsException when it exists
+     */
+    public void createExclusively(Path file, byte[] content) throws IOException {
+        Path qualified = fs.makeQualified(file);
+        if ("file".equals(qualified.toUri().getScheme())) {
+            java.nio.file.Path local = java.nio.file.Path.of(qualified.toUri());
+            java.nio.file.Files.createDirectories(local.getParent());
+            try {
+                java.nio.file.Files.write(local, content, java.nio.file.StandardOpenOption.CREATE_NEW,
+                        java.nio.file.StandardOpenOption.WRITE);
+            } catch (java.nio.file.FileAlreadyExistsException e) {
+                throw new org.apache.hadoop.fs.FileAlreadyExistsException(file + " exists");
+            }
+            return;
+        }
+        try (FSDataOutputStream out = fs.create(file, false)) {
+            out.write(content);
+        } catch (org.apache.hadoop.fs.FileAlreadyExistsException e) {
+            throw e;
+        } catch (IOException e) {
+            if (fs.exists(file)) {
+                throw new org.apache.hadoop.fs.FileAlreadyExistsException(file + " exists");
+            }
+            throw e;
         }
     }
 

@@ -3,6 +3,7 @@ package dev.imgtrain.sweep;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.imgtrain.store.RunCatalog;
+import dev.imgtrain.store.Scratch;
 import dev.imgtrain.store.Warehouse;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Row;
@@ -153,12 +154,9 @@ record Leaderboard(List<String> keys, List<Row> rows) {
         for (Row r : rows) {
             data.add(RowFactory.create(record(r).values().toArray()));
         }
-        Path scratch = warehouse.newTempDir("leaderboard");
-        try {
-            spark.createDataFrame(data, schema).coalesce(1).write().parquet(scratch.toString());
-            warehouse.commitDirectory(scratch, target);
-        } finally {
-            warehouse.deleteQuietly(scratch);
+        try (Scratch.Dir scratch = Scratch.open(warehouse, "leaderboard")) {
+            spark.createDataFrame(data, schema).coalesce(1).write().parquet(scratch.path().toString());
+            warehouse.commitDirectory(scratch.path(), target);
         }
     }
 }

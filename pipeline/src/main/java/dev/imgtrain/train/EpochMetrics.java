@@ -32,7 +32,7 @@ public record EpochMetrics(int epoch, double loss, double accuracy, long example
     }
 
     /** One line of metrics.jsonl. */
-    static EpochMetrics parse(String line) {
+    public static EpochMetrics parse(String line) {
         try {
             return dev.imgtrain.store.Warehouse.JSON.readValue(line, EpochMetrics.class);
         } catch (java.io.IOException e) {

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.imgtrain.config.PipelineConfig;
 import dev.imgtrain.store.ModelStore;
 import dev.imgtrain.store.Warehouse;
-import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.Path;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.slf4j.Logger;
@@ -34,6 +33,7 @@ record Resume(int epoch, Path checkpoint, List<EpochMetrics> metrics, String jso
         if (warehouse.exists(paramsFile)) {
             checkSameConfiguration(warehouse.readJson(paramsFile, JsonNode.class), config, runId);
         }
+        removeHalfWritten(warehouse, runDir);
         List<String> lines = EpochMetrics.lines(warehouse, runDir);
         for (int epoch = Math.min(lines.size(), config.train().epochs()); epoch >= 1; epoch--) {
             Path checkpoint = new Path(runDir, "checkpoints/epoch-" + epoch + ".zip");
@@ -65,16 +65,15 @@ record Resume(int epoch, Path checkpoint, List<EpochMetrics> metrics, String jso
         }
     }
 
-    /** Scratch mini-batches of an earlier, killed attempt at {@code runId} ({@code _tmp/batches-<run-id>-*}). */
-    static void removeDeadScratch(Warehouse warehouse, String runId) {
+    /** Files a killed or failed attempt left half written ({@code _<name>.part-<uuid>}, see Warehouse.writeAtomically). */
+    private static void removeHalfWritten(Warehouse warehouse, Path runDir) {
         try {
-            FileStatus[] dead = warehouse.fs().globStatus(new Path(warehouse.root(), "_tmp/batches-" + runId + "-*"));
-            for (FileStatus s : dead == null ? new FileStatus[0] : dead) {
-                LOG.info("train {}: removing {} left by a killed attempt", runId, s.getPath());
-                warehouse.deleteQuietly(s.getPath());
+            org.apache.hadoop.fs.FileStatus[] parts = warehouse.fs().globStatus(new Path(runDir, "_*.part-*"));
+            for (org.apache.hadoop.fs.FileStatus part : parts == null ? new org.apache.hadoop.fs.FileStatus[0] : parts) {
+                warehouse.deleteQuietly(part.getPath());
             }
         } catch (IOException e) {
-            throw new UncheckedIOException(warehouse.root() + "/_tmp: " + e.getMessage(), e);
+            throw new UncheckedIOException(runDir + ": " + e.getMessage(), e);
         }
     }
 

@@ -7,6 +7,7 @@ import dev.imgtrain.evaluate.EvaluationResult;
 import dev.imgtrain.model.NetworkFactory;
 import dev.imgtrain.preprocess.DatasetReader;
 import dev.imgtrain.store.BuildInfo;
+import dev.imgtrain.store.Lease;
 import dev.imgtrain.store.ModelStore;
 import dev.imgtrain.store.Scratch;
 import dev.imgtrain.store.Warehouse;
@@ -59,6 +60,22 @@ public final class TrainJob {
         DatasetManifest manifest = DatasetReader.featuresManifest(warehouse, config.dataset());
         String runId = tc.runId().isEmpty()
                 ? config.dataset() + "-" + tc.preset() + "-" + RUN_TIME.format(Instant.now()) : tc.runId();
+        Lease lock;
+        try {
+            lock = Lease.acquire(warehouse, warehouse.runLock(runId), "train " + runId);
+        } catch (Lease.HeldException held) {
+            throw new IllegalStateException("run '" + runId + "' is being trained by another process: "
+                    + held.holder().describe() + " (lock " + warehouse.runLock(runId) + "); wait for it to finish, or "
+                    + "pick another --run-id", held);
+        }
+        try (lock) {
+            return locked(spark, config, warehouse, manifest, runId);
+        }
+    }
+
+    private static TrainResult locked(SparkSession spark, PipelineConfig config, Warehouse warehouse,
+                                      DatasetManifest manifest, String runId) {
+        PipelineConfig.TrainConfig tc = config.train();
         Path runDir = warehouse.runDir(runId);
         boolean committed = warehouse.committed(runDir);
         if (committed && !tc.fresh() && tc.ifCommitted().equals("skip")) {
@@ -78,7 +95,6 @@ public final class TrainJob {
                 resume = Resume.find(warehouse, runDir, config);
             }
         }
-        Resume.removeDeadScratch(warehouse, runId);
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         if (resume == null) {
             writeParams(warehouse, runDir, runId, config, manifest, spark);

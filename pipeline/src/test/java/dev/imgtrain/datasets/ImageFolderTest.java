@@ -65,9 +65,10 @@ class ImageFolderTest {
         }
     }
 
+    /** The message of the refusal, whether describing the folders (driver) or decoding them (tasks) finds it. */
     private static String failure(java.nio.file.Path tmp) throws Exception {
-        DatasetSpec spec = ImageFolder.describe("shapes", fs(), path(tmp));
         return assertThrows(InvalidArchiveException.class, () -> {
+            DatasetSpec spec = ImageFolder.describe("shapes", fs(), path(tmp));
             for (DecodeTask task : spec.format().plan(spec, fs(), path(tmp))) {
                 try (SplitDecoder decoder = spec.format().open(spec, task, fs(), path(tmp))) {
                     while (decoder.next() != null) {
@@ -106,6 +107,42 @@ class ImageFolderTest {
         ImageFixtures.folderSet(tmp, 2);
         Files.writeString(tmp.resolve("train/b/notes.txt"), "x");
         assertEquals("train/b/notes.txt: not a .png, .jpg or .jpeg file", failure(tmp));
+    }
+
+    @Test
+    void anEmptyClassFolderIsNamed(@TempDir java.nio.file.Path tmp) throws Exception {
+        ImageFixtures.folderSet(tmp, 2);
+        Files.createDirectories(tmp.resolve("test/b-empty"));
+        Files.createDirectories(tmp.resolve("train/b-empty"));
+        assertEquals("train/b-empty: empty class folder: holds no .png or .jpg image", failure(tmp));
+    }
+
+    @Test
+    void aTruncatedPngIsNamed(@TempDir java.nio.file.Path tmp) throws Exception {
+        ImageFixtures.folderSet(tmp, 2);
+        java.nio.file.Path png = ImageFixtures.png(tmp.resolve("train/b/cut.png"), 4, 3, false, 0);
+        byte[] all = Files.readAllBytes(png);
+        Files.write(png, java.util.Arrays.copyOf(all, all.length / 2));
+        String message = failure(tmp);
+        assertEquals(true, message.startsWith("train/b/cut.png: corrupt or truncated image ("), message);
+    }
+
+    @Test
+    void aTruncatedJpegIsNamedThoughImageIoOnlyWarns(@TempDir java.nio.file.Path tmp) throws Exception {
+        ImageFixtures.folderSet(tmp, 2);
+        // Large enough that the cut falls inside the scan data (a cut in the headers is an IIOException instead).
+        java.awt.image.BufferedImage image = new java.awt.image.BufferedImage(64, 48, java.awt.image.BufferedImage.TYPE_INT_RGB);
+        java.util.Random random = new java.util.Random(1);
+        for (int y = 0; y < 48; y++) {
+            for (int x = 0; x < 64; x++) {
+                image.setRGB(x, y, random.nextInt(1 << 24));
+            }
+        }
+        java.io.ByteArrayOutputStream jpeg = new java.io.ByteArrayOutputStream();
+        javax.imageio.ImageIO.write(image, "jpg", jpeg);
+        byte[] all = jpeg.toByteArray();
+        Files.write(tmp.resolve("test/a/cut.jpg"), java.util.Arrays.copyOf(all, all.length * 6 / 10));
+        assertEquals("test/a/cut.jpg: corrupt or truncated JPEG image (Truncated File - Missing EOI marker)", failure(tmp));
     }
 
     @Test

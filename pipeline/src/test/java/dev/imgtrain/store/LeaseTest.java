@@ -1,0 +1,92 @@
+package dev.imgtrain.store;
+
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Run locks and scratch owners: a live holder is never displaced, a dead one always is (issue 17). */
+class LeaseTest {
+    private static Warehouse warehouse(java.nio.file.Path dir) {
+        return new Warehouse(dir.toString(), new Configuration(), Duration.ofMinutes(1));
+    }
+
+    /** The pid of a process that has exited. */
+    private static long deadPid() throws Exception {
+        Process p = new ProcessBuilder("true").start();
+        assertTrue(p.waitFor(10, TimeUnit.SECONDS));
+        return p.pid();
+    }
+
+    private static void lease(java.nio.file.Path file, long pid, String host) throws Exception {
+        Files.createDirectories(file.getParent());
+        Files.writeString(file, "{\"pid\": " + pid + ", \"host\": \"" + host + "\", \"started_at\": \"2026-01-01T00:00:00Z\","
+                + " \"what\": \"train r\"}");
+    }
+
+    @Test
+    void aLiveHolderKeepsTheLockAndIsNamed(@TempDir java.nio.file.Path tmp) {
+        Warehouse wh = warehouse(tmp);
+        try (Lease held = Lease.acquire(wh, wh.runLock("r"), "train r")) {
+            Lease.HeldException e = assertThrows(Lease.HeldException.class, () -> Lease.acquire(wh, wh.runLock("r"), "train r"));
+            assertEquals(ProcessHandle.current().pid(), e.holder().pid());
+            assertTrue(e.getMessage().contains("pid " + ProcessHandle.current().pid() + " on " + Lease.hostName()
+                    + " (train r, since "), e.getMessage());
+        }
+        assertFalse(Files.exists(tmp.resolve("_locks/run-r.lock")), "released");
+        Lease.acquire(wh, wh.runLock("r"), "train r").close();
+    }
+
+    @Test
+    void aLockOfAProcessThatDiedOnThisHostIsTakenOverAtOnce(@TempDir java.nio.file.Path tmp) throws Exception {
+        Warehouse wh = warehouse(tmp);
+        lease(tmp.resolve("_locks/run-r.lock"), deadPid(), Lease.hostName());
+        try (Lease taken = Lease.acquire(wh, wh.runLock("r"), "train r")) {
+            assertEquals(ProcessHandle.current().pid(), Warehouse.JSON.readTree(tmp.resolve("_locks/run-r.lock").toFile())
+                    .get("pid").asLong());
+        }
+    }
+
+    @Test
+    void anotherHostsLockIsLiveUntilItsHeartbeatIsStale(@TempDir java.nio.file.Path tmp) throws Exception {
+        Warehouse wh = warehouse(tmp);
+        java.nio.file.Path file = tmp.resolve("_locks/run-r.lock");
+        lease(file, 1, "some-other-host");
+        assertThrows(Lease.HeldException.class, () -> Lease.acquire(wh, wh.runLock("r"), "train r"));
+        Files.setLastModifiedTime(file, java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() - 61_000));
+        Lease.acquire(wh, wh.runLock("r"), "train r").close();
+    }
+
+    @Test
+    void deadScratchIsRemovedAndLiveScratchIsKept(@TempDir java.nio.file.Path tmp) throws Exception {
+        Warehouse wh = warehouse(tmp);
+        java.nio.file.Path t = tmp.resolve("_tmp");
+        Files.createDirectories(t.resolve("batches-dead-1/part"));
+        lease(t.resolve("batches-dead-1.owner"), deadPid(), Lease.hostName());
+        Files.createDirectories(t.resolve("old-no-owner"));
+        Files.setLastModifiedTime(t.resolve("old-no-owner"), java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() - 120_000));
+        Files.createDirectories(t.resolve("new-no-owner"));
+        try (Scratch.Dir live = Scratch.open(wh, "batches-live")) {
+            Files.createDirectories(java.nio.file.Path.of(live.path().toUri()));
+            Scratch.open(wh, "another").close(); // opening removes the dead ones
+            assertFalse(Files.exists(t.resolve("batches-dead-1")));
+            assertFalse(Files.exists(t.resolve("batches-dead-1.owner")));
+            assertFalse(Files.exists(t.resolve("old-no-owner")));
+            assertTrue(Files.exists(t.resolve("new-no-owner")), "not yet stale");
+            assertTrue(Files.isDirectory(java.nio.file.Path.of(live.path().toUri())), "a live process's scratch stays");
+            assertEquals(0, Scratch.removeDead(wh));
+        }
+        try (var left = Files.list(t)) {
+            assertEquals(java.util.List.of("new-no-owner"), left.map(p -> p.getFileName().toString()).toList());
+        }
+    }
+}
