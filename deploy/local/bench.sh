@@ -5,6 +5,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$root"
+deploy/local/ensure-tools.sh --bench
 deploy/local/fetch-mnist.sh data/mnist >/dev/null
 cifar=()
 if [[ ! -f data/cifar10/cifar-10-binary.tar.gz && -x ../shared/datasets/make-cifar10-archive.sh ]]; then

@@ -23,7 +23,7 @@ fi
 executor_opts="${JAVA17_FLAGS[*]} -Dorg.bytedeco.javacpp.maxbytes=4G -Dorg.bytedeco.javacpp.maxphysicalbytes=6G"
 # shellcheck disable=SC2086
 exec java "${JAVA17_FLAGS[@]}" -Xmx${IMGTRAIN_DRIVER_MEMORY:-3g} -cp "$SPARK_HOME/conf:$SPARK_HOME/jars/*" \
-  -Dlog4j2.configurationFile="$root/conf/log4j2.properties" \
+  -Dlog4j2.configurationFile="${IMGTRAIN_LOG4J:-$root/conf/log4j2.properties}" \
   org.apache.spark.deploy.SparkSubmit \
   --master "spark://127.0.0.1:$port" --deploy-mode client \
   --properties-file "$root/conf/spark-standalone.conf" \

@@ -1,6 +1,7 @@
 package dev.imgtrain.jobs;
 
 import dev.imgtrain.bench.Benchmarks;
+import dev.imgtrain.bench.PyTorchPeer;
 import dev.imgtrain.config.PipelineConfig;
 import dev.imgtrain.ingest.IngestJob;
 import dev.imgtrain.model.NetworkSpec;
@@ -79,6 +80,21 @@ final class BenchCommand implements Callable<Integer>, ConfiguredCommand {
             description = "Wall-time budget for MLlib's perceptron: 0 (default) gives it imgtrain's median time to the target; a negative value skips it.")
     double mllibBudget;
 
+    @Option(names = "--python", defaultValue = "/usr/bin/python3", paramLabel = "PYTHON",
+            description = "The Python with Debian's python3-torch for the PyTorch peer (default ${DEFAULT-VALUE}); "
+                    + "'none' leaves the peer out.")
+    String python;
+
+    @Option(names = "--stream-copies", defaultValue = "10", paramLabel = "N",
+            description = "Data beyond memory: train one epoch on MNIST enlarged N times by shifted copies "
+                    + "(600,000 examples for 10) with a batch cache too small to hold it, against the cached epoch "
+                    + "(default ${DEFAULT-VALUE}; 0 leaves it out).")
+    int streamCopies;
+
+    @Option(names = "--stream-cache-mb", defaultValue = "64", paramLabel = "MB",
+            description = "The batch cache for the enlarged set (default ${DEFAULT-VALUE} MB).")
+    int streamCacheMb;
+
     @Override
     public PipelineConfig config() {
         return loader().load();
@@ -129,8 +145,21 @@ final class BenchCommand implements Callable<Integer>, ConfiguredCommand {
         long examples = 0;
         List<Map<String, Object>> convergence = new ArrayList<>();
         Map<String, Object> mllib = null;
+        java.util.Optional<PyTorchPeer> peer = ingestOnly || python.equals("none") ? java.util.Optional.empty()
+                : PyTorchPeer.find(python);
+        // The two thread splits of issue 18 (torch intra-op threads, OpenBLAS threads); the better one is PyTorch's figure.
+        List<PyTorchPeer.Split> splits = List.of(new PyTorchPeer.Split(1, cores), new PyTorchPeer.Split(cores, 1));
+        List<Map<String, Object>> pytorchRuns = new ArrayList<>();
+        if (!ingestOnly && cifarSource != null) {
+            PreprocessJob.run(spark, "cifar10", warehouse, base.preprocessPartitions());
+        }
         if (!ingestOnly) {
             PreprocessJob.run(spark, "mnist", warehouse, base.preprocessPartitions());
+            String enlarged = "mnist-x" + streamCopies;
+            if (streamCopies > 0) {
+                dev.imgtrain.bench.ShiftedCopies.write(spark, warehouse, "mnist", enlarged, streamCopies);
+                PreprocessJob.run(spark, enlarged, warehouse, base.preprocessPartitions());
+            }
             String features = warehouse.featuresDir("mnist").toString();
             long loadStart = System.nanoTime();
             List<org.nd4j.linalg.dataset.DataSet> batches = Benchmarks.trainBatches(spark, features,
@@ -163,6 +192,18 @@ final class BenchCommand implements Callable<Integer>, ConfiguredCommand {
                             base.model().withLayerImplementation("dl4j"), base, batches, testBatches, cores));
                 }
                 add(raw, "local_seconds_to_target", plainLoadSeconds + plain.secondsToTarget());
+                // The PyTorch peer, in this repeat, just before imgtrain's run: both see the same machine mode.
+                for (PyTorchPeer.Split split : peer.isPresent() ? splits : List.<PyTorchPeer.Split>of()) {
+                    PyTorchPeer.Run t = peer.get().run("mnist", source.toString(), base.train().maxExamples(), split, base.train().seed(), target,
+                            maxEpochs, split.equals(splits.get(0)));
+                    add(raw, "pytorch_" + split.label() + "_epoch_seconds", t.warmEpochSeconds());
+                    add(raw, "pytorch_" + split.label() + "_seconds_to_target",
+                            t.secondsToTarget() == null ? Double.NaN : t.secondsToTarget());
+                    if (t.matmulGflops() != null) {
+                        add(raw, "pytorch_matmul_gflops", t.matmulGflops());
+                    }
+                    pytorchRuns.add(Map.of("repeat", r + 1, "dataset", "mnist", "run", t.json()));
+                }
                 PipelineConfig run = loader().withFlag("train.epochs", maxEpochs)
                         .withSetting("train.stop-at-accuracy=" + target)
                         .withFlag("train.run-id", "bench-" + System.currentTimeMillis()).load();
@@ -178,6 +219,38 @@ final class BenchCommand implements Callable<Integer>, ConfiguredCommand {
                 c.put("spark_run", result.runId());
                 c.put("spark", spark_);
                 convergence.add(c);
+                if (streamCopies > 0) {
+                    // One epoch over the enlarged set with a small batch cache: every batch read from its file. The
+                    // dataset was written by the bench, not ingested: "folder" lets it have a name of its own.
+                    PipelineConfig streamed = loader().withFlag("dataset", "mnist-x" + streamCopies)
+                            .withFlag("format", "folder").withFlag("train.epochs", 1)
+                            .withSetting("train.batch-cache-mb=" + streamCacheMb)
+                            .withFlag("train.run-id", "bench-stream-" + System.currentTimeMillis()).load();
+                    try (dev.imgtrain.bench.HeapWatch heap = new dev.imgtrain.bench.HeapWatch()) {
+                        TrainResult s = TrainJob.run(spark, streamed, warehouse);
+                        add(raw, "stream_epoch_seconds", s.epochs().get(0).epochSeconds());
+                        add(raw, "stream_seconds_per_example", s.epochs().get(0).epochSeconds() / s.trainExamples());
+                        add(raw, "stream_batch_export_seconds", s.batchSeconds());
+                        add(raw, "stream_driver_peak_heap_mib", heap.peakMib());
+                        add(raw, "stream_examples", s.trainExamples());
+                    }
+                    add(raw, "cached_seconds_per_example",
+                            spark_.epochSeconds()[Math.min(1, spark_.epochSeconds().length - 1)] / result.trainExamples());
+                }
+                if (cifarSource != null) {
+                    for (PyTorchPeer.Split split : peer.isPresent() ? splits : List.<PyTorchPeer.Split>of()) {
+                        PyTorchPeer.Run t = peer.get().run("cifar10", cifarSource.toString(), base.train().maxExamples(), split, base.train().seed(),
+                                2.0, 2, false);
+                        add(raw, "cifar_pytorch_" + split.label() + "_epoch_seconds", t.warmEpochSeconds());
+                        pytorchRuns.add(Map.of("repeat", r + 1, "dataset", "cifar10", "run", t.json()));
+                    }
+                    // The seeds' small CIFAR-10 network (cifar10-dense-32-16), 2 epochs: the second is the warm one.
+                    PipelineConfig cifar = loader().withFlag("dataset", "cifar10")
+                            .withFlag("train.preset", "cifar10-dense-32-16").withFlag("train.epochs", 2)
+                            .withFlag("train.run-id", "bench-cifar-" + System.currentTimeMillis()).load();
+                    TrainResult cifarRun = TrainJob.run(spark, cifar, warehouse);
+                    add(raw, "cifar_spark_epoch_seconds", cifarRun.epochs().get(1).epochSeconds());
+                }
             }
             if (mllibBudget >= 0) {
                 Dataset<Row> all = spark.read().parquet(features);
@@ -197,6 +270,18 @@ final class BenchCommand implements Callable<Integer>, ConfiguredCommand {
             }
         }
         Map<String, Object> report = new LinkedHashMap<>();
+        String best = bestSplit(raw, splits, "pytorch_");
+        String bestCifar = bestSplit(raw, splits, "cifar_pytorch_");
+        report.put("spark_vs_pytorch_epoch_ratio", best == null ? null
+                : ratio(raw, "spark_epoch_seconds", "pytorch_" + best + "_epoch_seconds"));
+        report.put("time_to_98_vs_pytorch_ratio", best == null ? null
+                : ratio(raw, "spark_seconds_to_target", "pytorch_" + best + "_seconds_to_target"));
+        report.put("cifar_spark_vs_pytorch_epoch_ratio", bestCifar == null ? null
+                : ratio(raw, "cifar_spark_epoch_seconds", "cifar_pytorch_" + bestCifar + "_epoch_seconds"));
+        report.put("pytorch_best_split", best);
+        report.put("stream_vs_cached_per_example_ratio", ratio(raw, "stream_seconds_per_example", "cached_seconds_per_example"));
+        report.put("stream_batch_cache_mb", streamCopies > 0 ? streamCacheMb : null);
+        report.put("driver_max_heap_mib", Runtime.getRuntime().maxMemory() / (1024.0 * 1024.0));
         report.put("spark_vs_local_epoch_ratio", ratio(raw, "spark_epoch_seconds", "local_epoch_seconds"));
         report.put("local_epoch_vs_floor_ratio", ratio(raw, "local_epoch_seconds", "floor_epoch_seconds"));
         // Where plain DL4J's epoch goes: its matrix products at their real shapes, against the floor and the epoch.
@@ -223,11 +308,14 @@ final class BenchCommand implements Callable<Integer>, ConfiguredCommand {
         report.put("target_accuracy", target);
         report.put("max_epochs", maxEpochs);
         report.put("convergence", convergence);
+        report.put("pytorch", peer.isEmpty() ? (ingestOnly || python.equals("none") ? "not run" : "not available: "
+                + python + " cannot import torch") : pytorchRuns);
         report.put("mllib", mllib);
         Warehouse.JSON.writeValue(out, report);
         System.out.printf("%-34s %10s%n", "measurement (median of " + repeats + ")", "value");
         medians.forEach((k, v) -> System.out.printf("%-34s %10.3f%n", k, (Double) v));
-        for (String k : List.of("spark_vs_local_epoch_ratio", "local_epoch_vs_floor_ratio", "gemm_epoch_vs_floor_ratio",
+        for (String k : List.of("spark_vs_pytorch_epoch_ratio", "time_to_98_vs_pytorch_ratio",
+                "cifar_spark_vs_pytorch_epoch_ratio", "stream_vs_cached_per_example_ratio", "spark_vs_local_epoch_ratio", "local_epoch_vs_floor_ratio", "gemm_epoch_vs_floor_ratio",
                 "local_epoch_vs_gemm_ratio", "time_to_98_vs_local_ratio",
                 "mllib_accuracy_at_equal_time", "ingest_vs_gunzip_ratio_mnist", "ingest_vs_gunzip_ratio_cifar10")) {
             Object v = report.get(k);
@@ -245,6 +333,20 @@ final class BenchCommand implements Callable<Integer>, ConfiguredCommand {
         double a = median(raw.get(numerator));
         double b = median(raw.get(denominator));
         return Double.isNaN(a) || Double.isNaN(b) ? null : a / b;
+    }
+
+    /** The split (label) with the lower median warm epoch under {@code prefix}, or null when the peer did not run. */
+    private static String bestSplit(Map<String, List<Double>> raw, List<PyTorchPeer.Split> splits, String prefix) {
+        String best = null;
+        double bestSeconds = Double.POSITIVE_INFINITY;
+        for (PyTorchPeer.Split s : splits) {
+            List<Double> xs = raw.get(prefix + s.label() + "_epoch_seconds");
+            if (xs != null && median(xs) < bestSeconds) {
+                bestSeconds = median(xs);
+                best = s.label();
+            }
+        }
+        return best;
     }
 
     /** Wall seconds of one whole ingest of {@code dataset} from {@code source}. */

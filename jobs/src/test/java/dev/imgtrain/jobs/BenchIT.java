@@ -26,7 +26,8 @@ class BenchIT {
             String[] result = CliParsingTest.execute("bench", "--source", LocalSpark.mnistDir().toString(),
                     "--cifar-source", LocalSpark.cifar10Dir().toString(), "--warehouse", tmp.resolve("wh").toString(),
                     "--repeats", "1", "--ingest-warmups", "1", "--set", "train.max-examples=3000", "--target-accuracy", "0.8",
-                    "--max-epochs", "3", "--mllib-seconds", "4", "--out", out.toString());
+                    "--max-epochs", "3", "--mllib-seconds", "4", "--stream-copies", "2", "--stream-cache-mb", "1",
+                    "--out", out.toString());
             assertEquals("0", result[0], result[1]);
         } finally {
             spark.stop();
@@ -42,6 +43,28 @@ class BenchIT {
         assertEquals(m.get("ingest_cifar10_seconds").asDouble() / m.get("gunzip_cifar10_seconds").asDouble(),
                 b.get("ingest_vs_gunzip_ratio_cifar10").asDouble(), 1e-9);
         assertTrue(m.get("matmul_gflops").asDouble() > 0.1, m.toString());
+        // The PyTorch peer (issue 18), both thread splits, on the same 3,000 examples; the ratios use the faster split.
+        String best = b.get("pytorch_best_split").asText();
+        assertTrue(List.of("intra1_blas" + Runtime.getRuntime().availableProcessors(),
+                "intra" + Runtime.getRuntime().availableProcessors() + "_blas1").contains(best), b.toString());
+        assertEquals(m.get("spark_epoch_seconds").asDouble() / m.get("pytorch_" + best + "_epoch_seconds").asDouble(),
+                b.get("spark_vs_pytorch_epoch_ratio").asDouble(), 1e-9);
+        assertEquals(m.get("spark_seconds_to_target").asDouble() / m.get("pytorch_" + best + "_seconds_to_target").asDouble(),
+                b.get("time_to_98_vs_pytorch_ratio").asDouble(), 1e-9);
+        assertTrue(b.get("cifar_spark_vs_pytorch_epoch_ratio").asDouble() > 0, b.toString());
+        assertTrue(m.get("pytorch_matmul_gflops").asDouble() > 0.1, m.toString());
+        // Data beyond memory: the enlarged set (2 shifted copies of train, written as a dataset) streamed through a
+        // 1 MB batch cache, per example against the cached epoch; the driver's live heap after GC was measured.
+        assertEquals(m.get("stream_seconds_per_example").asDouble() / m.get("cached_seconds_per_example").asDouble(),
+                b.get("stream_vs_cached_per_example_ratio").asDouble(), 1e-9);
+        assertEquals(3000, m.get("stream_examples").asLong(), m.toString());
+        assertTrue(m.get("stream_driver_peak_heap_mib").asDouble() > 0, m.toString());
+        JsonNode enlarged = Warehouse.JSON.readTree(tmp.resolve("wh/datasets/mnist-x2/_dataset.json").toFile());
+        assertEquals(120_000, enlarged.at("/counts/train").asLong(), enlarged.toString());
+        assertEquals(10_000, enlarged.at("/counts/test").asLong(), enlarged.toString());
+        JsonNode peerRun = b.at("/pytorch/0/run");
+        assertEquals(3000, peerRun.get("train_examples").asInt(), peerRun.toString());
+        assertTrue(peerRun.at("/epochs/0/test_accuracy").asDouble() > 0.5, "the peer learns: " + peerRun);
         // The FLOP floor follows from the preset: 3 x 2 x (784*512 + 512*10) MACs x 3,000 examples at the measured rate.
         double flops = 3.0 * 2 * (784 * 512 + 512 * 10) * 3000;
         assertEquals(flops / (m.get("matmul_gflops").asDouble() * 1e9), m.get("floor_epoch_seconds").asDouble(), 1e-9);
