@@ -297,10 +297,14 @@ final class BenchCommand implements Callable<Integer>, ConfiguredCommand {
         report.put("raw", raw);
         Map<String, Object> machine = new LinkedHashMap<>();
         machine.put("cores", cores);
+        machine.put("cpu", cpuModel());
+        machine.put("host", java.net.InetAddress.getLocalHost().getHostName());
         machine.put("jvm", System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
         machine.put("nd4j", Stage.nd4jDevices());
         machine.put("spark_master", spark.sparkContext().master());
         report.put("machine", machine);
+        report.put("versions", dev.imgtrain.store.BuildInfo.versions());
+        report.put("measured_at", java.time.Instant.now().toString());
         report.put("preset", base.train().preset());
         report.put("workers", base.train().workers());
         report.put("train_examples", examples);
@@ -333,6 +337,17 @@ final class BenchCommand implements Callable<Integer>, ConfiguredCommand {
         double a = median(raw.get(numerator));
         double b = median(raw.get(denominator));
         return Double.isNaN(a) || Double.isNaN(b) ? null : a / b;
+    }
+
+    /** The CPU model line of /proc/cpuinfo, or "unknown". */
+    private static String cpuModel() {
+        try {
+            return java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/cpuinfo")).stream()
+                    .filter(l -> l.startsWith("model name")).map(l -> l.substring(l.indexOf(':') + 1).trim())
+                    .findFirst().orElse("unknown");
+        } catch (java.io.IOException e) {
+            return "unknown";
+        }
     }
 
     /** The split (label) with the lower median warm epoch under {@code prefix}, or null when the peer did not run. */
