@@ -39,6 +39,8 @@ def fmt(v, digits=3):
     if v is None:
         return "-"
     if isinstance(v, float):
+        if v != 0 and abs(v) < 0.01:
+            return f"{v:.3g}"
         return f"{v:.{digits}f}"
     return str(v)
 
@@ -86,8 +88,9 @@ def main():
         out.append(f"| `{key}` | {fmt(value)} | {', '.join(fmt(x) for x in raw.get(key, []))} |")
     out.append("")
     out.append("Seconds unless the name says otherwise (`_gflops`: float32 GFLOP/s of a 2048^3 matrix product; "
-               "`_mib`: MiB). `stream_driver_peak_heap_mib` is the most heap live after a garbage collection during the "
-               f"streamed epoch (the driver JVM's maximum: {fmt(b.get('driver_max_heap_mib'), 0)} MiB; with a local "
+               "`_mib`: MiB). `stream_driver_peak_heap_mib` is the most heap in use just after a garbage collection "
+               "during the streamed epoch, an upper bound of the live heap (young collections leave old-generation "
+               f"garbage; the driver JVM's maximum: {fmt(b.get('driver_max_heap_mib'), 0)} MiB; with a local "
                "master the executors share it).")
     out.append("")
     with open(target, "w") as f:

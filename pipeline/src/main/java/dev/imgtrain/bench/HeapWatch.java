@@ -13,9 +13,10 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The most heap this JVM held live while it watched: the largest heap in use just after a garbage collection (what
- * survived it), from the collectors' notifications. Peak "used" without a collection counts garbage not yet
- * collected, which says nothing about what the program holds.
+ * The largest heap in use just after a garbage collection while it watched, from the collectors' notifications: an
+ * upper bound of what the JVM held live (a young collection leaves old-generation garbage in place, so with a large
+ * heap and no full collection the figure includes garbage). Peak "used" without any collection would count all
+ * garbage not yet collected.
  */
 public final class HeapWatch implements AutoCloseable {
     private final AtomicLong peakAfterGc = new AtomicLong();
