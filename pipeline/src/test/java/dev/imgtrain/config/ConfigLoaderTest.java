@@ -73,9 +73,14 @@ class ConfigLoaderTest {
     void s3aSettingsBecomeHadoopPropertiesAndCredentialsAreNoKeys(@TempDir Path dir) throws Exception {
         PipelineConfig defaults = new ConfigLoader().load();
         assertEquals(java.util.Map.of("fs.s3a.committer.name", "magic", "fs.s3a.committer.magic.enabled", "true",
-                        "mapreduce.outputcommitter.factory.scheme.s3a", "org.apache.hadoop.fs.s3a.commit.S3ACommitterFactory"),
+                        "mapreduce.outputcommitter.factory.scheme.s3a", "org.apache.hadoop.fs.s3a.commit.S3ACommitterFactory",
+                        // bounded retries (issue 17): storage.s3a.retries = 3, request-timeout = 30s
+                        "fs.s3a.retry.limit", "3", "fs.s3a.retry.interval", "1s", "fs.s3a.attempts.maximum", "1",
+                        "fs.s3a.connection.timeout", "30000"),
                 dev.imgtrain.store.ObjectStorage.hadoopSettings(defaults.storage()),
-                "unset keys leave S3A's own values (and spark.hadoop.fs.s3a.*) in force");
+                "unset keys leave S3A's own values (and spark.hadoop.fs.s3a.*) in force; retries are always bounded");
+        assertEquals("5", dev.imgtrain.store.ObjectStorage.hadoopSettings(new ConfigLoader()
+                .withSetting("storage.s3a.retries=5").load().storage()).get("fs.s3a.retry.limit"));
 
         File local = Path.of(System.getProperty("user.dir"), "..", "conf", "s3-local.conf").toFile();
         PipelineConfig c = new ConfigLoader().withFile(local).withSetting("storage.s3a.endpoint=http://127.0.0.1:9123").load();
