@@ -46,14 +46,7 @@ public record ImageFolder() implements ArchiveFormat {
                         + classes + ")");
             }
         }
-        for (String split : SPLITS) {
-            for (String c : folders(fs, new Path(source, split))) {
-                if (images(fs, source, split + "/" + c).isEmpty()) {
-                    throw new InvalidArchiveException(split + "/" + c, "empty class folder: holds no .png or .jpg image");
-                }
-            }
-        }
-        List<String> first = images(fs, source, "train/" + classes.get(0));
+        List<String> first = nonEmpty(images(fs, source, "train/" + classes.get(0)), "train/" + classes.get(0));
         Decoded d = decode(first.get(0), readAll(fs, new Path(source, first.get(0))));
         return new DatasetSpec(name, d.height, d.width, d.channels, PLANES, classes, SPLITS, new ImageFolder());
     }
@@ -68,7 +61,7 @@ public record ImageFolder() implements ArchiveFormat {
                 if (!fs.exists(new Path(source, dir))) {
                     continue;
                 }
-                List<String> files = images(fs, source, dir);
+                List<String> files = nonEmpty(images(fs, source, dir), dir);
                 tasks.add(new DecodeTask(split, dir, offset, files, label));
                 offset += files.size();
             }
@@ -184,6 +177,14 @@ public record ImageFolder() implements ArchiveFormat {
             throw new InvalidArchiveException(file, "corrupt or truncated image (" + e.getMessage()
                     + (root != e ? ": " + root.getClass().getSimpleName() : "") + ")", e);
         }
+    }
+
+    /** A class folder's image files, refused by name when there are none. */
+    private static List<String> nonEmpty(List<String> files, String dir) {
+        if (files.isEmpty()) {
+            throw new InvalidArchiveException(dir, "empty class folder: holds no .png or .jpg image");
+        }
+        return files;
     }
 
     private static List<String> folders(FileSystem fs, Path dir) throws IOException {

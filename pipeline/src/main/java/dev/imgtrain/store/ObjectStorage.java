@@ -155,12 +155,8 @@ public final class ObjectStorage {
      * {@code hadoop} is the configuration the command used (for the endpoint and the retry limit).
      */
     public static Optional<String> outage(Throwable failure, Configuration hadoop) {
-        String all = chain(failure);
-        if (UNREACHABLE.stream().noneMatch(all::contains)) {
-            return Optional.empty();
-        }
-        java.util.regex.Matcher uri = S3A_URI.matcher(all);
-        if (!uri.find()) {
+        java.util.regex.Matcher uri = S3A_URI.matcher(chain(failure));
+        if (!unreachable(failure) || !uri.find()) {
             return Optional.empty();
         }
         Throwable root = rootOf(failure);
