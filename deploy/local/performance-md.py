@@ -63,6 +63,14 @@ def main():
                "comparison is measured side by side in one run (medians of the repeats), because absolute times on "
                "shared machines drift; read the ratios, not the seconds.")
     out.append("")
+    out.append("    deploy/local/bench.sh                     # about 20 minutes on 2 cores; extra flags go to imgtrain bench")
+    out.append("    deploy/local/performance-md.py bench.json docs/performance.md")
+    out.append("")
+    out.append("`imgtrain bench --help` lists the options (`--repeats`, `--ingest-only` for the ingest figures alone, "
+               "`--python none` to leave the PyTorch peer out, `--stream-copies 0` to leave the enlarged set out). "
+               "Earlier measurements, and what each optimisation was worth, are in "
+               "[performance-history.md](performance-history.md).")
+    out.append("")
     out.append(f"- **Measured** {b.get('measured_at', '?')}, commit `{versions.get('git_commit', '?')}` "
                f"(imgtrain {versions.get('imgtrain', '?')}, Spark {versions.get('spark_built_against', '?')}, "
                f"DL4J {versions.get('dl4j', '?')})")
@@ -91,7 +99,10 @@ def main():
                "`_mib`: MiB). `stream_driver_peak_heap_mib` is the most heap in use just after a garbage collection "
                "during the streamed epoch, an upper bound of the live heap (young collections leave old-generation "
                f"garbage; the driver JVM's maximum: {fmt(b.get('driver_max_heap_mib'), 0)} MiB; with a local "
-               "master the executors share it).")
+               "master the executors share it). `stream_driver_live_heap_mib` is the live set itself: the most heap "
+               "in use right after a forced full collection, sampled every 2 s during a second, untimed streamed "
+               "epoch of the first repeat; `stream_offheap_mib` the most off-heap memory JavaCPP had allocated for "
+               "ND4J's arrays at the same moments.")
     out.append("")
     with open(target, "w") as f:
         f.write("\n".join(out))

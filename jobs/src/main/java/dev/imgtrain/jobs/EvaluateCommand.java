@@ -3,7 +3,7 @@ package dev.imgtrain.jobs;
 import dev.imgtrain.config.ConfigException;
 import dev.imgtrain.config.PipelineConfig;
 import dev.imgtrain.evaluate.EvaluateJob;
-import dev.imgtrain.evaluate.EvaluationResult;
+import dev.imgtrain.train.EvaluationResult;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;

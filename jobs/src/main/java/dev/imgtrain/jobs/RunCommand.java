@@ -2,7 +2,7 @@ package dev.imgtrain.jobs;
 
 import dev.imgtrain.config.PipelineConfig;
 import dev.imgtrain.evaluate.EvaluateJob;
-import dev.imgtrain.evaluate.EvaluationResult;
+import dev.imgtrain.train.EvaluationResult;
 import dev.imgtrain.ingest.IngestJob;
 import dev.imgtrain.preprocess.PreprocessJob;
 import dev.imgtrain.report.ReportJob;

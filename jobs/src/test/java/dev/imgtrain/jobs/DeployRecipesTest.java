@@ -17,7 +17,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The cluster recipes stay in sync with the CLI: the imgtrain arguments of every spark-submit example in the README
- * and of the Kubernetes manifest are parsed by the real picocli parser and loaded as a configuration.
+ * and docs/ and of the Kubernetes manifest are parsed by the real picocli parser and loaded as a configuration.
  */
 class DeployRecipesTest {
     private static final Path ROOT = Path.of(System.getProperty("imgtrain.launcher")).getParent().getParent();
@@ -44,8 +44,14 @@ class DeployRecipesTest {
     }
 
     @Test
-    void readmeSparkSubmitExamplesParse() throws Exception {
-        String readme = Files.readString(ROOT.resolve("README.md")).replace("\\\n", " ");
+    void docsSparkSubmitExamplesParse() throws Exception {
+        StringBuilder docs = new StringBuilder(Files.readString(ROOT.resolve("README.md")));
+        try (var pages = Files.list(ROOT.resolve("docs"))) {
+            for (Path page : pages.filter(p -> p.toString().endsWith(".md")).sorted().toList()) {
+                docs.append('\n').append(Files.readString(page));
+            }
+        }
+        String readme = docs.toString().replace("\\\n", " ");
         int examples = 0;
         for (String line : readme.split("\n")) {
             String trimmed = line.trim();
@@ -61,7 +67,7 @@ class DeployRecipesTest {
             }
             assertTrue(jar > 0, "an example names the jar: " + trimmed);
             assertEquals("dev.imgtrain.jobs.Main", w.get(w.indexOf("--class") + 1), trimmed);
-            parsesAndLoads("README", w.subList(jar + 1, w.size()));
+            parsesAndLoads("docs", w.subList(jar + 1, w.size()));
             examples++;
         }
         assertTrue(examples >= 3, "standalone, YARN and Kubernetes examples: found " + examples);

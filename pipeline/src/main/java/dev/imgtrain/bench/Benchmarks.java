@@ -2,7 +2,7 @@ package dev.imgtrain.bench;
 
 import dev.imgtrain.datasets.Cifar10Archive;
 import dev.imgtrain.model.NetworkFactory;
-import dev.imgtrain.model.NetworkSpec;
+import dev.imgtrain.config.NetworkSpec;
 import dev.imgtrain.train.MiniBatches;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;

@@ -13,10 +13,12 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The largest heap in use just after a garbage collection while it watched, from the collectors' notifications: an
- * upper bound of what the JVM held live (a young collection leaves old-generation garbage in place, so with a large
- * heap and no full collection the figure includes garbage). Peak "used" without any collection would count all
- * garbage not yet collected.
+ * The heap a JVM held while it watched. {@link #peakMib}: the largest heap in use just after any garbage collection,
+ * from the collectors' notifications, an upper bound of what was live (a young collection leaves old-generation
+ * garbage in place). With a sampling period, a daemon thread also forces a full collection ({@code System.gc()}) that
+ * often and reads the heap in use right after it: {@link #liveMib} is the largest of those samples, the live set
+ * itself (at the sampled moments), and {@link #offHeapMib} the most off-heap memory JavaCPP had allocated for ND4J's
+ * arrays at the same moments. The forced collections cost time: sample in an untimed run.
  */
 public final class HeapWatch implements AutoCloseable {
     private final AtomicLong peakAfterGc = new AtomicLong();
@@ -32,13 +34,53 @@ public final class HeapWatch implements AutoCloseable {
         }
     };
 
+    private final AtomicLong liveMax = new AtomicLong();
+    private final AtomicLong offHeapMax = new AtomicLong();
+    private final Thread sampler;
+
+    /** Watches the collectors' notifications only. */
     public HeapWatch() {
+        this(0);
+    }
+
+    /** Also samples the live heap every {@code sampleMillis} (0: never). */
+    public HeapWatch(long sampleMillis) {
         for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
             if (gc instanceof NotificationEmitter emitter) {
                 emitter.addNotificationListener(listener, null, null);
                 emitters.add(emitter);
             }
         }
+        sampler = sampleMillis <= 0 ? null : new Thread(() -> {
+            try {
+                while (!Thread.currentThread().isInterrupted()) {
+                    Thread.sleep(sampleMillis);
+                    sample();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "heap-watch");
+        if (sampler != null) {
+            sampler.setDaemon(true);
+            sampler.start();
+        }
+    }
+
+    private void sample() {
+        System.gc();
+        liveMax.accumulateAndGet(ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed(), Math::max);
+        offHeapMax.accumulateAndGet(org.bytedeco.javacpp.Pointer.totalBytes(), Math::max);
+    }
+
+    /** The largest heap in use right after a forced full collection, in MiB (0 without sampling). */
+    public double liveMib() {
+        return liveMax.get() / (1024.0 * 1024.0);
+    }
+
+    /** The most off-heap memory JavaCPP had allocated (ND4J's arrays) at the samples, in MiB. */
+    public double offHeapMib() {
+        return offHeapMax.get() / (1024.0 * 1024.0);
     }
 
     /** The largest live heap seen after a collection, in MiB (0 when no collection ran). */
@@ -48,6 +90,14 @@ public final class HeapWatch implements AutoCloseable {
 
     @Override
     public void close() {
+        if (sampler != null) {
+            sampler.interrupt();
+            try {
+                sampler.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         for (NotificationEmitter e : emitters) {
             try {
                 e.removeNotificationListener(listener);

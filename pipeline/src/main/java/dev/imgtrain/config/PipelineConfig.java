@@ -1,7 +1,6 @@
 package dev.imgtrain.config;
 
 import com.typesafe.config.Config;
-import dev.imgtrain.model.NetworkSpec;
 
 /**
  * The effective configuration of one command, parsed once by {@link ConfigLoader} and checked at load: every bad

@@ -1,8 +1,10 @@
 package dev.imgtrain.evaluate;
 
+import dev.imgtrain.train.DistributedEvaluator;
+import dev.imgtrain.train.EvaluationResult;
 import dev.imgtrain.datasets.DatasetManifest;
 import dev.imgtrain.preprocess.DatasetReader;
-import dev.imgtrain.store.ModelStore;
+import dev.imgtrain.model.ModelStore;
 import dev.imgtrain.store.Warehouse;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Dataset;

@@ -1,5 +1,6 @@
 package dev.imgtrain.model;
 
+import dev.imgtrain.config.NetworkSpec;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;

@@ -20,11 +20,11 @@ public final class KryoRegistration implements KryoRegistrator {
         // ND4J's array class again, with a serializer that copies values in bulk (BulkArraySerializer).
         kryo.register(Nd4j.getBackend().getNDArrayClass(), new BulkArraySerializer());
         JavaSerializer java = new JavaSerializer();
-        for (String record : new String[]{"dev.imgtrain.evaluate.DistributedEvaluator$Partial",
+        for (String record : new String[]{"dev.imgtrain.train.DistributedEvaluator$Partial",
                 "dev.imgtrain.ingest.IngestJob$TaskResult", "dev.imgtrain.ingest.IngestJob$TaskOutput",
                 "dev.imgtrain.datasets.DatasetManifest$SourceFile",
                 "dev.imgtrain.datasets.DecodeTask", "dev.imgtrain.report.TestPredictions$Picked",
-                "dev.imgtrain.predict.PredictJob$Item", "dev.imgtrain.predict.PredictJob$BadImage"}) {
+                "dev.imgtrain.predict.PredictInputs$Item", "dev.imgtrain.predict.PredictJob$BadImage"}) {
             try {
                 kryo.register(Class.forName(record, false, KryoRegistration.class.getClassLoader()), java);
             } catch (ClassNotFoundException e) {

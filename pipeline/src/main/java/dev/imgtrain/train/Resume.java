@@ -3,7 +3,7 @@ package dev.imgtrain.train;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.imgtrain.config.PipelineConfig;
-import dev.imgtrain.store.ModelStore;
+import dev.imgtrain.model.ModelStore;
 import dev.imgtrain.store.Warehouse;
 import org.apache.hadoop.fs.Path;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;

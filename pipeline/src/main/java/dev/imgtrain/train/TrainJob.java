@@ -2,13 +2,11 @@ package dev.imgtrain.train;
 
 import dev.imgtrain.config.PipelineConfig;
 import dev.imgtrain.datasets.DatasetManifest;
-import dev.imgtrain.evaluate.DistributedEvaluator;
-import dev.imgtrain.evaluate.EvaluationResult;
 import dev.imgtrain.model.NetworkFactory;
 import dev.imgtrain.preprocess.DatasetReader;
 import dev.imgtrain.store.BuildInfo;
 import dev.imgtrain.store.Lease;
-import dev.imgtrain.store.ModelStore;
+import dev.imgtrain.model.ModelStore;
 import dev.imgtrain.store.Scratch;
 import dev.imgtrain.store.Warehouse;
 import org.apache.hadoop.fs.Path;

@@ -1,7 +1,7 @@
 package dev.imgtrain.model;
 
+import dev.imgtrain.config.NetworkSpec;
 import dev.imgtrain.config.ConfigLoader;
-import dev.imgtrain.store.ModelStore;
 import dev.imgtrain.store.Warehouse;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;

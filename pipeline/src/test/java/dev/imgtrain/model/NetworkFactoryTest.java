@@ -1,5 +1,6 @@
 package dev.imgtrain.model;
 
+import dev.imgtrain.config.NetworkSpec;
 import dev.imgtrain.config.ConfigLoader;
 import org.deeplearning4j.nn.conf.layers.BaseLayer;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;

@@ -1,5 +1,6 @@
 package dev.imgtrain.testing;
 
+import dev.imgtrain.train.SparkDefaults;
 import org.apache.spark.sql.SparkSession;
 
 import java.nio.file.Files;
@@ -11,18 +12,15 @@ public final class LocalSpark {
     }
 
     public static SparkSession start(String name) {
-        return SparkSession.builder()
+        SparkSession.Builder builder = SparkSession.builder()
                 .master("local[2]")
                 .appName(name)
                 .config("spark.driver.host", "127.0.0.1")
                 .config("spark.driver.bindAddress", "127.0.0.1")
                 .config("spark.ui.enabled", "false")
-                .config("spark.sql.shuffle.partitions", "4")
-                // As imgtrain's commands run by default (jobs' Stage.session).
-                .config("spark.serializer", "org.apache.spark.serializer.KryoSerializer")
-                .config("spark.kryo.registrator", "dev.imgtrain.train.KryoRegistration")
-                .config("spark.hadoop.fs.file.impl", "dev.imgtrain.store.NioLocalFileSystem")
-                .getOrCreate();
+                .config("spark.sql.shuffle.partitions", "4");
+        // As imgtrain's commands run (jobs' Stage.session).
+        return SparkDefaults.apply(builder, new org.apache.spark.SparkConf(), "local[2]").getOrCreate();
     }
 
     /** Real MNIST (fetched by the test command); fails, never skips, when it is absent. */

@@ -4,7 +4,7 @@ import dev.imgtrain.config.ConfigLoader;
 import dev.imgtrain.datasets.DatasetSpec;
 import dev.imgtrain.ingest.IngestJob;
 import dev.imgtrain.preprocess.PreprocessJob;
-import dev.imgtrain.store.ModelStore;
+import dev.imgtrain.model.ModelStore;
 import dev.imgtrain.store.Warehouse;
 import dev.imgtrain.testing.LocalSpark;
 import org.apache.hadoop.fs.Path;

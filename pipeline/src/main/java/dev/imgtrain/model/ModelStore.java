@@ -1,4 +1,6 @@
-package dev.imgtrain.store;
+package dev.imgtrain.model;
+
+import dev.imgtrain.store.Warehouse;
 
 import org.apache.hadoop.fs.Path;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -18,7 +20,7 @@ public final class ModelStore {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream(1 << 20);
         try {
             // The saved configuration names DL4J's own layers and updaters, so that model.zip loads without imgtrain's classes.
-            dev.imgtrain.model.NetworkFactory.portable(network.getLayerWiseConfigurations(), () -> {
+            NetworkFactory.portable(network.getLayerWiseConfigurations(), () -> {
                 ModelSerializer.writeModel(network, bytes, true);
                 return null;
             });

@@ -1,4 +1,4 @@
-package dev.imgtrain.evaluate;
+package dev.imgtrain.train;
 
 import java.util.List;
 

@@ -1,8 +1,6 @@
-package dev.imgtrain.model;
+package dev.imgtrain.config;
 
 import com.typesafe.config.Config;
-import dev.imgtrain.config.Checks;
-import dev.imgtrain.config.ConfigException;
 
 import java.util.ArrayList;
 import java.util.List;

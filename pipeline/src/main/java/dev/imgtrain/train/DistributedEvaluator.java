@@ -1,7 +1,6 @@
-package dev.imgtrain.evaluate;
+package dev.imgtrain.train;
 
 import dev.imgtrain.model.BroadcastNetwork;
-import dev.imgtrain.train.MiniBatches;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
