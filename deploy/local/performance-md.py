@@ -21,7 +21,7 @@ RATIOS = [
     ("time_to_98_vs_local_ratio", "",
      "time to 98 % test accuracy, imgtrain / plain DL4J"),
     ("local_epoch_vs_floor_ratio", "",
-     "plain DL4J epoch / the FLOP floor (3 x 2 x MACs per example x examples at the measured sgemm rate)"),
+     "plain DL4J epoch / the FLOP floor (2 x the training step's MACs per example (forward, weight gradients, input gradients but the first layer's) x examples at the measured sgemm rate)"),
     ("gemm_epoch_vs_floor_ratio", "",
      "the preset's matrix products at their real shapes / the FLOP floor"),
     ("local_epoch_vs_gemm_ratio", "",

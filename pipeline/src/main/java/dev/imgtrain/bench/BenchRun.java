@@ -154,7 +154,7 @@ public final class BenchRun {
         double plainLoadSeconds = (System.nanoTime() - loadStart) / 1e9;
         List<DataSet> testBatches = Benchmarks.testBatches(spark, features, 1000);
         examples = batches.stream().mapToLong(DataSet::numExamples).sum();
-        double flopsPerEpoch = 3.0 * 2.0 * Benchmarks.macsPerExample(spec, 784, 10) * examples;
+        double flopsPerEpoch = 2.0 * Benchmarks.trainingMacsPerExample(spec, 784, 10) * examples;
         for (int r = 0; r < o.repeats(); r++) {
             double gflops = Benchmarks.matmulGflops(2048, 5, cores);
             figures.add("matmul_gflops", gflops);

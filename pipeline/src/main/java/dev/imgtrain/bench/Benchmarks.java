@@ -76,8 +76,9 @@ public final class Benchmarks {
      * Seconds per epoch that plain DL4J's matrix products alone take on the preset's own shapes (ND4J and BLAS on
      * {@code threads} threads): for each dense layer (in → out) and a batch of {@code batch}, the forward product
      * [batch×in]·[in×out], the weight gradient inputᵀ·delta ([in×batch]·[batch×out], the transposed operand as DL4J's
-     * {@code BaseLayer.backpropGradient} passes it) and the input gradient W·deltaᵀ ([in×out]·[out×batch]), each the best
-     * of {@code reps} after warm-up, summed, times the number of batches in {@code examples}. The FLOP floor assumes the
+     * {@code BaseLayer.backpropGradient} passes it) and, for every layer but the first (whose input gradient imgtrain's
+     * first layer leaves out, as PyTorch's autograd does), the input gradient W·deltaᵀ ([in×out]·[out×batch]), each
+     * the best of {@code reps} after warm-up, summed, times the number of batches in {@code examples}. The FLOP floor assumes the
      * 2048³ rate for all of them; this is what the same products cost at their real shapes.
      */
     public static double gemmEpochSeconds(NetworkSpec spec, int inputs, int classes, int batch, long examples,
@@ -91,6 +92,7 @@ public final class Benchmarks {
             }
             layers.add(new int[]{in, classes});
             double perBatch = 0;
+            boolean first = true;
             for (int[] l : layers) {
                 INDArray x = Nd4j.rand(DataType.FLOAT, batch, l[0]);
                 INDArray w = Nd4j.rand(DataType.FLOAT, l[0], l[1]);
@@ -100,7 +102,10 @@ public final class Benchmarks {
                 INDArray eps = Nd4j.create(DataType.FLOAT, new long[]{l[0], batch}, 'f');
                 perBatch += best(reps, () -> x.mmuli(w, z));
                 perBatch += best(reps, () -> Nd4j.gemm(x, delta, dw, true, false, 1.0, 0.0));
-                perBatch += best(reps, () -> w.mmuli(delta.transpose(), eps));
+                if (!first) {
+                    perBatch += best(reps, () -> w.mmuli(delta.transpose(), eps));
+                }
+                first = false;
             }
             return perBatch * Math.ceil((double) examples / batch);
         });
@@ -118,6 +123,15 @@ public final class Benchmarks {
             best = Math.min(best, (System.nanoTime() - start) / 1e9);
         }
         return best;
+    }
+
+    /**
+     * Multiply-accumulates of one example's training step: the forward product and the weight gradient of every layer,
+     * and the input gradient of every layer but the first (nothing needs the gradient of the examples themselves).
+     */
+    public static long trainingMacsPerExample(NetworkSpec spec, int inputs, int classes) {
+        int firstOut = spec.hidden().isEmpty() ? classes : spec.hidden().get(0).units();
+        return 3 * macsPerExample(spec, inputs, classes) - (long) inputs * firstOut;
     }
 
     /** Multiply-accumulates of one example's forward pass through the dense network. */

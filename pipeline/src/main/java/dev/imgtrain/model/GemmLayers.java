@@ -131,7 +131,29 @@ public final class GemmLayers {
 
     /** {@link DenseLayer}'s configuration, building {@link DenseImpl}. */
     public static class Dense extends DenseLayer {
+        /**
+         * Whether backpropagation computes the gradient with respect to this layer's input. False only for a first
+         * layer fed the network's input directly (no preprocessor), whose input gradient MultiLayerNetwork's
+         * {@code fit} discards: DL4J computes it anyway, a matrix product as large as the layer's forward one (for
+         * mnist-dense-512, a third of all the training step's products).
+         */
+        private boolean inputGradient = true;
+
         public Dense() {
+        }
+
+        public boolean isInputGradient() {
+            return inputGradient;
+        }
+
+        public void setInputGradient(boolean inputGradient) {
+            this.inputGradient = inputGradient;
+        }
+
+        /** This layer, not computing the gradient with respect to its input (see {@link #isInputGradient}). */
+        public Dense withoutInputGradient() {
+            inputGradient = false;
+            return this;
         }
 
         /** The same layer as a stock DL4J {@code DenseLayer} configuration (before or after the list's build). */
@@ -213,6 +235,8 @@ public final class GemmLayers {
      * pre-activations for the backpropagation after it ({@link KeptPreOutput}).
      */
     public static class DenseImpl extends org.deeplearning4j.nn.layers.feedforward.dense.DenseLayer {
+        /** Backpropagations that left the input gradient out ({@link Dense#isInputGradient}; all layers, all threads). */
+        static final java.util.concurrent.atomic.LongAdder INPUT_GRADIENTS_SKIPPED = new java.util.concurrent.atomic.LongAdder();
         private final transient KeptPreOutput kept = new KeptPreOutput();
 
         public DenseImpl(NeuralNetConfiguration conf, DataType dataType) {
@@ -232,6 +256,40 @@ public final class GemmLayers {
                 applyMask(out);
             }
             return out;
+        }
+
+        /**
+         * DL4J's {@code BaseLayer.backpropGradient} (bias and weight gradients into their views, in that order) without
+         * the input gradient when the configuration says it is not wanted ({@link Dense#isInputGradient}): the
+         * returned epsilon is then null, which MultiLayerNetwork accepts for its first layer (it discards that
+         * gradient unless asked for input gradients). Layers with dropout, layer normalisation or weight noise take
+         * DL4J's own path.
+         */
+        @Override
+        public org.nd4j.common.primitives.Pair<org.deeplearning4j.nn.gradient.Gradient, INDArray> backpropGradient(
+                INDArray epsilon, LayerWorkspaceMgr workspaceMgr) {
+            if (!(layerConf() instanceof Dense d) || d.isInputGradient() || !takesGemmPath(this)
+                    || layerConf().getIDropout() != null) {
+                return super.backpropGradient(epsilon, workspaceMgr);
+            }
+            assertInputSet(true);
+            INDArray z = preOutputWithPreNorm(true, true, workspaceMgr).getFirst();
+            INDArray delta = layerConf().getActivationFn().backprop(z, epsilon).getFirst();
+            if (maskArray != null) {
+                applyMask(delta);
+            }
+            org.deeplearning4j.nn.gradient.Gradient ret = new org.deeplearning4j.nn.gradient.DefaultGradient();
+            if (hasBias()) {
+                INDArray biasGrad = gradientViews.get(DefaultParamInitializer.BIAS_KEY);
+                delta.sum(biasGrad, 0);
+                ret.gradientForVariable().put(DefaultParamInitializer.BIAS_KEY, biasGrad);
+            }
+            INDArray weightGrad = gradientViews.get(DefaultParamInitializer.WEIGHT_KEY);
+            Nd4j.gemm(input.castTo(weightGrad.dataType()), delta, weightGrad, true, false, 1.0, 0.0);
+            ret.gradientForVariable().put(DefaultParamInitializer.WEIGHT_KEY, weightGrad);
+            weightNoiseParams.clear();
+            INPUT_GRADIENTS_SKIPPED.increment();
+            return new org.nd4j.common.primitives.Pair<>(ret, null);
         }
 
         @Override

@@ -34,7 +34,10 @@ public final class NetworkFactory {
         for (NetworkSpec.Hidden hidden : spec.hidden()) {
             DenseLayer dense = new DenseLayer.Builder().nIn(nIn).nOut(hidden.units())
                     .activation(activation(hidden.activation())).build();
-            layers.layer(index++, gemm ? GemmLayers.Dense.of(dense) : dense);
+            // The first layer takes the examples as they are (no preprocessor): its input gradient is never used.
+            layers.layer(index, gemm ? (index == 0 ? GemmLayers.Dense.of(dense).withoutInputGradient()
+                    : GemmLayers.Dense.of(dense)) : dense);
+            index++;
             nIn = hidden.units();
         }
         OutputLayer output = new OutputLayer.Builder(LossFunction.valueOf(spec.loss().toUpperCase(Locale.ROOT)))

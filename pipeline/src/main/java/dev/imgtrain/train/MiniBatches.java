@@ -14,7 +14,6 @@ import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.util.SerializableConfiguration;
 import org.nd4j.linalg.dataset.DataSet;
-import org.nd4j.linalg.factory.Nd4j;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -163,8 +162,7 @@ public final class MiniBatches {
                     features = Arrays.copyOf(features, n * nFeatures);
                     labels = Arrays.copyOf(labels, n * nLabels);
                 }
-                return new DataSet(Nd4j.create(features, new long[]{n, nFeatures}, 'c'),
-                        Nd4j.create(labels, new long[]{n, nLabels}, 'c'));
+                return new DataSet(FloatArrays.matrix(features, n, nFeatures), FloatArrays.matrix(labels, n, nLabels));
             }
         };
     }

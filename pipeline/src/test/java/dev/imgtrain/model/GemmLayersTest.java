@@ -96,6 +96,7 @@ class GemmLayersTest {
             DataSet b = batch(48, 784, 1);
             assertClose(dl4j.output(b.getFeatures()), gemm.output(b.getFeatures()), 1e-5, preset + " output");
             long hits = GemmLayers.KeptPreOutput.HITS.sum();
+            long skipped = GemmLayers.DenseImpl.INPUT_GRADIENTS_SKIPPED.sum();
             for (MultiLayerNetwork net : new MultiLayerNetwork[]{gemm, dl4j}) {
                 net.setInput(b.getFeatures());
                 net.setLabels(b.getLabels());
@@ -103,9 +104,36 @@ class GemmLayersTest {
             }
             assertEquals(hits + gemm.getnLayers() - 1, GemmLayers.KeptPreOutput.HITS.sum(),
                     preset + ": every hidden layer's backprop used its kept pre-activations");
+            assertEquals(skipped + 1, GemmLayers.DenseImpl.INPUT_GRADIENTS_SKIPPED.sum(),
+                    preset + ": the first layer's input gradient was left out, and only that one");
             assertEquals(dl4j.score(), gemm.score(), 1e-5 * Math.abs(dl4j.score()), preset + " score");
             assertClose(dl4j.gradient().gradient(), gemm.gradient().gradient(), 1e-4, preset + " gradient");
         }
+    }
+
+    @Test
+    void onlyTheFirstLayerLeavesItsInputGradientOutAcrossJsonAndJavaSerialization() throws Exception {
+        MultiLayerConfiguration conf = NetworkFactory.configuration(spec("mnist-dense-32-16", "gemm"), 784, 10, 3);
+        for (MultiLayerConfiguration c : new MultiLayerConfiguration[]{conf, MultiLayerConfiguration.fromJson(conf.toJson()),
+                org.apache.commons.lang3.SerializationUtils.clone(conf)}) {
+            assertFalse(((GemmLayers.Dense) c.getConf(0).getLayer()).isInputGradient(), "layer 0");
+            assertTrue(((GemmLayers.Dense) c.getConf(1).getLayer()).isInputGradient(), "layer 1");
+        }
+        MultiLayerNetwork net = new MultiLayerNetwork(conf);
+        net.init();
+        DataSet b = batch(8, 784, 2);
+        net.setInput(b.getFeatures());
+        net.setLabels(b.getLabels());
+        net.computeGradientAndScore();
+        org.deeplearning4j.nn.workspace.LayerWorkspaceMgr none = org.deeplearning4j.nn.workspace.LayerWorkspaceMgr.noWorkspaces();
+        net.getLayer(0).setInput(b.getFeatures(), none);
+        INDArray hidden = net.getLayer(0).activate(true, none);
+        assertEquals(null, net.getLayer(0).backpropGradient(Nd4j.rand(DataType.FLOAT, 8, 32), none).getSecond(),
+                "no input gradient");
+        net.getLayer(1).setInput(hidden, none);
+        net.getLayer(1).activate(true, none);
+        assertEquals(8, net.getLayer(1).backpropGradient(Nd4j.rand(DataType.FLOAT, 8, 16), none).getSecond().rows(),
+                "a later layer still returns the gradient of its input");
     }
 
     @Test

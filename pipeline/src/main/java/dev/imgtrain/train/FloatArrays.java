@@ -1,0 +1,69 @@
+package dev.imgtrain.train;
+
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.FloatPointer;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+/**
+ * float32 matrices in and out of ND4J with one memory copy. ND4J 1.0.0-M2's {@code Nd4j.create(float[], shape, 'c')}
+ * took 0.7-1.4 ms for a 64×784 batch (200 KB) on this machine, against 0.06-0.2 ms for a copy into the new array's
+ * memory; mini-batch files are decoded once per batch per epoch when they do not fit the batch cache. On the CPU
+ * backend the copy goes straight into (or out of) the array's host memory; elsewhere (CUDA, whose arrays also live on
+ * the device) ND4J's own calls are used.
+ */
+final class FloatArrays {
+    private static final boolean DIRECT = Nd4j.getBackend().getClass().getSimpleName().equals("CpuBackend");
+    private static final boolean LITTLE_ENDIAN_HOST = ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN;
+
+    private FloatArrays() {
+    }
+
+    /** A new rows×columns 'c'-ordered float array holding {@code values} (row-major). */
+    static INDArray matrix(float[] values, int rows, int columns) {
+        checkLength(values.length, rows, columns);
+        if (!DIRECT) {
+            return Nd4j.create(values, new long[]{rows, columns}, 'c');
+        }
+        INDArray array = Nd4j.createUninitialized(DataType.FLOAT, new long[]{rows, columns}, 'c');
+        new FloatPointer(array.data().pointer()).capacity(values.length).put(values, 0, values.length);
+        return array;
+    }
+
+    /** A new rows×columns 'c'-ordered float array from little-endian float32 bytes at {@code offset}. */
+    static INDArray matrix(byte[] bytes, int offset, int rows, int columns) {
+        long n = (long) rows * columns;
+        if (!DIRECT || !LITTLE_ENDIAN_HOST) {
+            float[] values = new float[Math.toIntExact(n)];
+            ByteBuffer.wrap(bytes, offset, Math.toIntExact(4 * n)).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(values);
+            return Nd4j.create(values, new long[]{rows, columns}, 'c');
+        }
+        INDArray array = Nd4j.createUninitialized(DataType.FLOAT, new long[]{rows, columns}, 'c');
+        new BytePointer(array.data().pointer()).capacity(4 * n).put(bytes, offset, Math.toIntExact(4 * n));
+        return array;
+    }
+
+    /** Writes {@code array}'s values, row-major, as little-endian float32 into {@code into} at its position. */
+    static void put(INDArray array, ByteBuffer into) {
+        INDArray c = array.isView() || array.ordering() != 'c' || array.data().length() != array.length()
+                || array.dataType() != DataType.FLOAT ? array.castTo(DataType.FLOAT).dup('c') : array;
+        int bytes = Math.toIntExact(4 * c.length());
+        if (!DIRECT || !LITTLE_ENDIAN_HOST || !into.hasArray() || into.order() != ByteOrder.LITTLE_ENDIAN) {
+            into.asFloatBuffer().put(c.data().asFloat());
+            into.position(into.position() + bytes);
+            return;
+        }
+        new BytePointer(c.data().pointer()).capacity(bytes).get(into.array(), into.arrayOffset() + into.position(), bytes);
+        into.position(into.position() + bytes);
+    }
+
+    private static void checkLength(int length, int rows, int columns) {
+        if ((long) rows * columns != length) {
+            throw new IllegalArgumentException(length + " values for a " + rows + "x" + columns + " matrix");
+        }
+    }
+}
