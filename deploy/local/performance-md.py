@@ -99,10 +99,11 @@ def main():
                "`_mib`: MiB). `stream_driver_peak_heap_mib` is the most heap in use just after a garbage collection "
                "during the streamed epoch, an upper bound of the live heap (young collections leave old-generation "
                f"garbage; the driver JVM's maximum: {fmt(b.get('driver_max_heap_mib'), 0)} MiB; with a local "
-               "master the executors share it). `stream_driver_live_heap_mib` is the live set itself: the most heap "
-               "in use right after a forced full collection, sampled every 2 s during a second, untimed streamed "
-               "epoch of the first repeat; `stream_offheap_mib` the most off-heap memory JavaCPP had allocated for "
-               "ND4J's arrays at the same moments.")
+               "master the executors share it). `stream_epoch_live_heap_mib` is the live set itself: the most heap "
+               "in use right after a forced full collection, sampled every 2 s during the epoch of a second, untimed "
+               "streamed run in the first repeat; `stream_run_live_heap_mib` the same over that whole run, the export "
+               "of its mini-batch files included, whose sort buffers belong to the executors' tasks (in this JVM with a "
+               "local master; on a cluster, executor memory).")
     out.append("")
     with open(target, "w") as f:
         f.write("\n".join(out))

@@ -17,8 +17,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * from the collectors' notifications, an upper bound of what was live (a young collection leaves old-generation
  * garbage in place). With a sampling period, a daemon thread also forces a full collection ({@code System.gc()}) that
  * often and reads the heap in use right after it: {@link #liveMib} is the largest of those samples, the live set
- * itself (at the sampled moments), and {@link #offHeapMib} the most off-heap memory JavaCPP had allocated for ND4J's
- * arrays at the same moments. The forced collections cost time: sample in an untimed run.
+ * itself (at the sampled moments), and {@link #liveMibSince} the same from a point in time on (e.g. a training run's
+ * first epoch, after the export of its mini-batches). The forced collections cost time: sample in an untimed run.
  */
 public final class HeapWatch implements AutoCloseable {
     private final AtomicLong peakAfterGc = new AtomicLong();
@@ -34,8 +34,8 @@ public final class HeapWatch implements AutoCloseable {
         }
     };
 
-    private final AtomicLong liveMax = new AtomicLong();
-    private final AtomicLong offHeapMax = new AtomicLong();
+    /** (System.nanoTime() before the collection, heap in use after it) of every sample. */
+    private final List<long[]> samples = java.util.Collections.synchronizedList(new ArrayList<>());
     private final Thread sampler;
 
     /** Watches the collectors' notifications only. */
@@ -68,19 +68,25 @@ public final class HeapWatch implements AutoCloseable {
     }
 
     private void sample() {
+        long at = System.nanoTime();
         System.gc();
-        liveMax.accumulateAndGet(ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed(), Math::max);
-        offHeapMax.accumulateAndGet(org.bytedeco.javacpp.Pointer.totalBytes(), Math::max);
+        samples.add(new long[]{at, ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed()});
     }
 
     /** The largest heap in use right after a forced full collection, in MiB (0 without sampling). */
     public double liveMib() {
-        return liveMax.get() / (1024.0 * 1024.0);
+        return liveMib(at -> true);
     }
 
-    /** The most off-heap memory JavaCPP had allocated (ND4J's arrays) at the samples, in MiB. */
-    public double offHeapMib() {
-        return offHeapMax.get() / (1024.0 * 1024.0);
+    /** The same over the samples taken from {@code System.nanoTime() == since} on (0 when there are none). */
+    public double liveMibSince(long since) {
+        return liveMib(at -> at - since >= 0);
+    }
+
+    private double liveMib(java.util.function.LongPredicate takenAt) {
+        synchronized (samples) {
+            return samples.stream().filter(s -> takenAt.test(s[0])).mapToLong(s -> s[1]).max().orElse(0) / (1024.0 * 1024.0);
+        }
     }
 
     /** The largest live heap seen after a collection, in MiB (0 when no collection ran). */

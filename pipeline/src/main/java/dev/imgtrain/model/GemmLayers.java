@@ -68,38 +68,6 @@ public final class GemmLayers {
                 && input != null && input.rank() == 2 && input.columns() == weights.rows();
     }
 
-    /**
-     * Rows of {@code scores} whose largest entry is in the column of the one-hot {@code labels}' 1. A Java loop over
-     * copies of the two small arrays: 6 us for 64x10, where ND4J's argMax/eq/sum ops took 290 us (op overhead), a
-     * tenth of a 2.5 ms training step.
-     */
-    public static long countCorrect(INDArray scores, INDArray labels) {
-        float[] s = rowMajor(scores);
-        float[] l = rowMajor(labels);
-        int rows = (int) scores.rows();
-        int cols = (int) scores.columns();
-        long correct = 0;
-        for (int r = 0; r < rows; r++) {
-            correct += argMax(s, r * cols, cols) == argMax(l, r * cols, cols) ? 1 : 0;
-        }
-        return correct;
-    }
-
-    private static float[] rowMajor(INDArray a) {
-        INDArray c = a.ordering() == 'c' && !a.isView() && a.offset() == 0 && a.data().length() == a.length() ? a : a.dup('c');
-        return c.data().asFloat();
-    }
-
-    private static int argMax(float[] values, int from, int n) {
-        int best = 0;
-        for (int i = 1; i < n; i++) {
-            if (values[from + i] > values[from + best]) {
-                best = i;
-            }
-        }
-        return best;
-    }
-
     /** A DL4J layer configuration of {@code target}'s class with every field of {@code source} up to {@code stock}. */
     static <T> T copy(Object source, T target, Class<?> stock) {
         for (Class<?> c = stock; c != null && c != Object.class; c = c.getSuperclass()) {
@@ -191,42 +159,6 @@ public final class GemmLayers {
                                  INDArray params, boolean initialize, DataType dataType) {
             LayerValidation.assertNInNOutSet("OutputLayer", getLayerName(), index, getNIn(), getNOut());
             return wire(new OutputImpl(conf, dataType), conf, initializer(), listeners, index, params, initialize);
-        }
-    }
-
-    /**
-     * The pre-activations of a training forward pass, kept for the backpropagation that follows it. DL4J's
-     * {@code BaseLayer.backpropGradient} recomputes them (the activation function overwrites its input), which for a
-     * dense layer repeats the forward product. Handed out once, and only for the same input array object, while the
-     * workspace it lives in is still the one (same generation) it was made in.
-     */
-    static final class KeptPreOutput {
-        /** Backpropagations that used kept pre-activations instead of recomputing them (all layers, all threads). */
-        static final java.util.concurrent.atomic.LongAdder HITS = new java.util.concurrent.atomic.LongAdder();
-        private INDArray input;
-        private INDArray z;
-        private long generation;
-
-        void keep(INDArray forInput, INDArray preOutput) {
-            input = forInput;
-            z = preOutput;
-            generation = preOutput.isAttached() ? preOutput.data().getParentWorkspace().getGenerationId() : -1;
-        }
-
-        INDArray take(INDArray forInput) {
-            INDArray kept = z;
-            boolean valid = kept != null && forInput == input && kept.isInScope() && !kept.wasClosed()
-                    && (!kept.isAttached() || kept.data().getParentWorkspace().getGenerationId() == generation);
-            clear();
-            if (valid) {
-                HITS.increment();
-            }
-            return valid ? kept : null;
-        }
-
-        void clear() {
-            input = null;
-            z = null;
         }
     }
 
@@ -367,7 +299,7 @@ public final class GemmLayers {
             INDArray z = super.preOutput2d(training, workspaceMgr);
             if (countNext && getLabels() != null) {
                 countNext = false;
-                trainingCorrect = countCorrect(z, getLabels());
+                trainingCorrect = CorrectCount.count(z, getLabels());
             }
             return z;
         }

@@ -125,7 +125,7 @@ public final class TrainJob {
     private static TrainResult committed(Warehouse warehouse, String runId, Path runDir) {
         List<EpochMetrics> epochs = EpochMetrics.lines(warehouse, runDir).stream().map(EpochMetrics::parse).toList();
         long examples = epochs.isEmpty() ? 0 : epochs.get(0).examples();
-        return new TrainResult(runId, runDir.toString(), examples, 0, epochs);
+        return new TrainResult(runId, runDir.toString(), examples, 0, epochs, 0);
     }
 
     /** The epochs: parameter averaging over the mini-batch files at {@code paths}, then the commit. */
@@ -165,6 +165,7 @@ public final class TrainJob {
         List<EpochMetrics> metrics = new ArrayList<>(resume == null ? List.of() : resume.metrics());
         List<Integer> prefetch = new ArrayList<>();
         StringBuilder jsonl = new StringBuilder(resume == null ? "" : resume.jsonl());
+        long epochsStarted = System.nanoTime();
         try {
             for (int epoch = firstEpoch; epoch <= tc.epochs(); epoch++) {
                 jsc.setJobDescription("train " + runId + ": epoch " + epoch + "/" + tc.epochs());
@@ -225,7 +226,7 @@ public final class TrainJob {
             ModelStore.save(warehouse, new Path(runDir, "model.zip"), sparkNet.getNetwork());
             warehouse.writeText(new Path(runDir, "_SUCCESS"), "");
             LOG.info("train {}: committed {}", runId, runDir);
-            return new TrainResult(runId, runDir.toString(), trainExamples, batchSeconds, metrics);
+            return new TrainResult(runId, runDir.toString(), trainExamples, batchSeconds, metrics, epochsStarted);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

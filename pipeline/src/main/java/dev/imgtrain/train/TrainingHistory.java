@@ -1,5 +1,6 @@
 package dev.imgtrain.train;
 
+import dev.imgtrain.model.CorrectCount;
 import dev.imgtrain.model.GemmLayers;
 import org.apache.spark.SparkContext;
 import org.apache.spark.util.DoubleAccumulator;
@@ -68,7 +69,7 @@ public final class TrainingHistory implements TrainingHook {
         pendingCorrect = -1;
         if (!(outputLayer(model) instanceof GemmLayers.OutputImpl)) {
             INDArray out = ((MultiLayerNetwork) model).output(minibatch.getFeatures(), false);
-            pendingCorrect = GemmLayers.countCorrect(out, minibatch.getLabels());
+            pendingCorrect = CorrectCount.count(out, minibatch.getLabels());
         }
     }
 

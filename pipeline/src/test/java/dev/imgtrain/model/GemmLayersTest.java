@@ -64,13 +64,13 @@ class GemmLayersTest {
         }
         long expected = scores.argMax(1).eq(labels.argMax(1)).castTo(DataType.INT).sumNumber().longValue();
         assertTrue(expected > 0 && expected < 50, "a mix of right and wrong: " + expected);
-        assertEquals(expected, GemmLayers.countCorrect(scores, labels));
-        assertEquals(expected, GemmLayers.countCorrect(scores.dup('f'), labels.dup('f')), "column-major");
+        assertEquals(expected, CorrectCount.count(scores, labels));
+        assertEquals(expected, CorrectCount.count(scores.dup('f'), labels.dup('f')), "column-major");
         INDArray wide = Nd4j.rand(DataType.FLOAT, 60, 9);
         wide.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(5, 55), org.nd4j.linalg.indexing.NDArrayIndex.interval(1, 8)).assign(scores);
         INDArray view = wide.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(5, 55), org.nd4j.linalg.indexing.NDArrayIndex.interval(1, 8));
         assertTrue(view.isView());
-        assertEquals(expected, GemmLayers.countCorrect(view, labels), "a view into a larger array");
+        assertEquals(expected, CorrectCount.count(view, labels), "a view into a larger array");
     }
 
     @Test
@@ -95,14 +95,14 @@ class GemmLayersTest {
             MultiLayerNetwork dl4j = NetworkFactory.network(spec(preset, "dl4j"), 784, 10, 5);
             DataSet b = batch(48, 784, 1);
             assertClose(dl4j.output(b.getFeatures()), gemm.output(b.getFeatures()), 1e-5, preset + " output");
-            long hits = GemmLayers.KeptPreOutput.HITS.sum();
+            long hits = KeptPreOutput.HITS.sum();
             long skipped = GemmLayers.DenseImpl.INPUT_GRADIENTS_SKIPPED.sum();
             for (MultiLayerNetwork net : new MultiLayerNetwork[]{gemm, dl4j}) {
                 net.setInput(b.getFeatures());
                 net.setLabels(b.getLabels());
                 net.computeGradientAndScore();
             }
-            assertEquals(hits + gemm.getnLayers() - 1, GemmLayers.KeptPreOutput.HITS.sum(),
+            assertEquals(hits + gemm.getnLayers() - 1, KeptPreOutput.HITS.sum(),
                     preset + ": every hidden layer's backprop used its kept pre-activations");
             assertEquals(skipped + 1, GemmLayers.DenseImpl.INPUT_GRADIENTS_SKIPPED.sum(),
                     preset + ": the first layer's input gradient was left out, and only that one");
@@ -190,7 +190,7 @@ class GemmLayersTest {
             nets[k] = new MultiLayerNetwork(conf);
             nets[k].init();
         }
-        long hits = GemmLayers.KeptPreOutput.HITS.sum();
+        long hits = KeptPreOutput.HITS.sum();
         for (int i = 0; i < 5; i++) {
             DataSet b = batch(16, 20, i);
             Nd4j.getRandom().setSeed(50 + i);
@@ -198,7 +198,7 @@ class GemmLayersTest {
             Nd4j.getRandom().setSeed(50 + i);
             nets[1].fit(b);
         }
-        assertEquals(hits, GemmLayers.KeptPreOutput.HITS.sum(), "a layer with weight noise keeps nothing");
+        assertEquals(hits, KeptPreOutput.HITS.sum(), "a layer with weight noise keeps nothing");
         assertClose(nets[1].params(), nets[0].params(), 1e-5, "params");
     }
 
