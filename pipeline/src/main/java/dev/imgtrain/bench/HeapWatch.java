@@ -94,6 +94,7 @@ public final class HeapWatch implements AutoCloseable {
         return peakAfterGc.get() / (1024.0 * 1024.0);
     }
 
+    /** Stops watching; with sampling, takes one last sample first (so a run shorter than the period has one). */
     @Override
     public void close() {
         if (sampler != null) {
@@ -103,6 +104,7 @@ public final class HeapWatch implements AutoCloseable {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
+            sample();
         }
         for (NotificationEmitter e : emitters) {
             try {
