@@ -49,8 +49,7 @@ final class FloatArrays {
 
     /** Writes {@code array}'s values, row-major, as little-endian float32 into {@code into} at its position. */
     static void put(INDArray array, ByteBuffer into) {
-        INDArray c = array.isView() || array.ordering() != 'c' || array.data().length() != array.length()
-                || array.dataType() != DataType.FLOAT ? array.castTo(DataType.FLOAT).dup('c') : array;
+        INDArray c = BatchFile.cOrder(array.dataType() == DataType.FLOAT ? array : array.castTo(DataType.FLOAT));
         int bytes = Math.toIntExact(4 * c.length());
         if (!DIRECT || !LITTLE_ENDIAN_HOST || !into.hasArray() || into.order() != ByteOrder.LITTLE_ENDIAN) {
             into.asFloatBuffer().put(c.data().asFloat());
