@@ -248,7 +248,12 @@ public final class IngestJob {
                 } catch (IOException | RuntimeException suppressed) {
                     // the decoding error is the one to report
                 }
-                file.getFileSystem(hadoop).delete(file, false);
+                FileSystem fs = file.getFileSystem(hadoop);
+                fs.delete(file, false);
+                // The driver may have removed the scratch directory between this task's creating its file and its
+                // checksum file (Spark fails the job on another task's error without waiting for this one): then
+                // the checksum file and the directories it re-created are this task's to remove.
+                Scratch.abandoned(new Path(attemptsDir).getParent(), fs);
             }
         }
     }

@@ -89,4 +89,32 @@ class LeaseTest {
             assertEquals(java.util.List.of("new-no-owner"), left.map(p -> p.getFileName().toString()).toList());
         }
     }
+    /**
+     * The race the CI run of {@code 80c52f4} hit in BadInputIT: a task creates its Parquet file, the driver (its job
+     * failed on another task) removes the scratch, then the task's checksum file re-creates the directory; the task,
+     * failing too, deletes its file, which leaves the orphan checksum. {@link Scratch#abandoned} at the end of every
+     * task, failed or not, removes what it re-created; while the stage is live it leaves the directory alone.
+     */
+    @Test
+    void aTaskThatWritesAfterItsStageRemovedTheScratchRemovesWhatItRecreated(@TempDir java.nio.file.Path tmp) throws Exception {
+        Warehouse wh = warehouse(tmp);
+        NioLocalFileSystem fs = new NioLocalFileSystem();
+        fs.initialize(java.net.URI.create("file:///"), new Configuration());
+        Scratch.Dir stage = Scratch.open(wh, "ingest-pics");
+        Path file = new Path(stage.path(), "attempts/part-00000-29.snappy.parquet");
+        try (var data = fs.getRawFileSystem().create(file)) {
+            data.write(1);
+            assertFalse(Scratch.abandoned(stage.path(), fs), "the stage is live");
+            assertTrue(fs.exists(file));
+            stage.close();
+            fs.getRawFileSystem().create(new Path(file.getParent(), "." + file.getName() + ".crc")).close();
+        }
+        assertFalse(fs.delete(file, false), "the file went with the directory");
+        assertTrue(Files.exists(tmp.resolve("_tmp")
+                .resolve(stage.path().getName()).resolve("attempts/.part-00000-29.snappy.parquet.crc")), "orphan checksum");
+        assertTrue(Scratch.abandoned(stage.path(), fs));
+        try (var left = Files.list(tmp.resolve("_tmp"))) {
+            assertEquals(java.util.List.of(), left.toList());
+        }
+    }
 }
