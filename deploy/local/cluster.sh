@@ -32,7 +32,7 @@ spark_home() {
   fi
   if [[ ! -d $SPARK_HOME/jars ]]; then
     mkdir -p "$SPARK_HOME/jars" "$SPARK_HOME/conf"
-    tr ':' '\n' < "$dir/spark-classpath.txt" | while read -r jar; do ln -sf "$jar" "$SPARK_HOME/jars/"; done
+    tr ':' '\n' < "$dir/spark-classpath.txt" | while read -r jar || [[ -n $jar ]]; do ln -sf "$jar" "$SPARK_HOME/jars/"; done
     cp "$root/conf/log4j2.properties" "$SPARK_HOME/conf/log4j2.properties"
   fi
 }

@@ -44,15 +44,25 @@ public final class ImgtrainCommand implements Runnable {
      *                  cancelled, for one)
      */
     static CommandLine commandLine(boolean ownsSpark) {
+        return commandLine(ownsSpark, new java.util.concurrent.atomic.AtomicReference<>());
+    }
+
+    /** @param errorLine receives the one line an error prints */
+    static CommandLine commandLine(boolean ownsSpark, java.util.concurrent.atomic.AtomicReference<String> errorLine) {
         CommandLine cl = new CommandLine(new ImgtrainCommand());
         cl.setExecutionExceptionHandler((e, line, parsed) -> {
-            org.apache.hadoop.conf.Configuration hadoop = SparkSession.getActiveSession().isDefined()
-                    ? new org.apache.hadoop.conf.Configuration(SparkSession.getActiveSession().get().sparkContext().hadoopConfiguration())
-                    : new org.apache.hadoop.conf.Configuration();
+            java.util.Optional<org.apache.spark.SparkContext> sc = SparkSession.getActiveSession().isDefined()
+                    ? java.util.Optional.of(SparkSession.getActiveSession().get().sparkContext()) : java.util.Optional.empty();
+            org.apache.hadoop.conf.Configuration hadoop = sc
+                    .map(c -> new org.apache.hadoop.conf.Configuration(c.hadoopConfiguration()))
+                    .orElseGet(org.apache.hadoop.conf.Configuration::new);
+            // On YARN the line names the application, whose logs and tracking page hold the rest.
+            String application = sc.filter(c -> c.master().startsWith("yarn"))
+                    .map(c -> " (YARN application " + c.applicationId() + ")").orElse("");
             if (ownsSpark) {
                 stopSpark();
             }
-            return handle(e, line, hadoop);
+            return handle(e, line, hadoop, application, errorLine);
         });
         cl.setUsageHelpAutoWidth(true);
         return cl;
@@ -60,8 +70,19 @@ public final class ImgtrainCommand implements Runnable {
 
     /** Runs one command line and stops the Spark session it started, if any. */
     public static int execute(String... args) {
+        return run(args).code();
+    }
+
+    /** How a command ended: its exit code and, when it failed, the one line it printed (null otherwise). */
+    public record Outcome(int code, String errorLine) {
+    }
+
+    /** Runs one command line, stops the Spark session it started, if any, and says how it ended. */
+    public static Outcome run(String... args) {
+        java.util.concurrent.atomic.AtomicReference<String> line = new java.util.concurrent.atomic.AtomicReference<>();
         try {
-            return commandLine(true).execute(args);
+            int code = commandLine(true, line).execute(args);
+            return new Outcome(code, code == 0 ? null : line.get());
         } finally {
             stopSpark();
         }
@@ -75,23 +96,27 @@ public final class ImgtrainCommand implements Runnable {
     }
 
     /** One clear line on stderr for an expected failure; the stack trace only with IMGTRAIN_DEBUG=1. */
-    private static int handle(Exception e, CommandLine cl, org.apache.hadoop.conf.Configuration hadoop) {
+    private static int handle(Exception e, CommandLine cl, org.apache.hadoop.conf.Configuration hadoop, String suffix,
+                              java.util.concurrent.atomic.AtomicReference<String> errorLine) {
         PrintWriter err = cl.getErr();
         String command = cl.getCommandSpec().qualifiedName();
         if (e instanceof ConfigException) {
-            err.println(command + ": configuration error: " + e.getMessage());
+            errorLine.set(command + ": configuration error: " + e.getMessage() + suffix);
+            err.println(errorLine.get());
             return USAGE;
         }
         java.util.Optional<String> outage = ObjectStorage.outage(e, hadoop);
         if (outage.isPresent()) {
-            err.println(command + ": failed: " + outage.get());
+            errorLine.set(command + ": failed: " + outage.get());
         } else if (e instanceof InvalidArchiveException) {
-            err.println(command + ": invalid input: " + e.getMessage());
+            errorLine.set(command + ": invalid input: " + e.getMessage());
         } else if (e instanceof FetchException || e instanceof StorageException) {
-            err.println(command + ": failed: " + e.getMessage());
+            errorLine.set(command + ": failed: " + e.getMessage());
         } else {
-            err.println(command + ": failed: " + describe(e));
+            errorLine.set(command + ": failed: " + describe(e));
         }
+        errorLine.set(errorLine.get() + suffix);
+        err.println(errorLine.get());
         if ("1".equals(System.getenv("IMGTRAIN_DEBUG"))) {
             e.printStackTrace(err);
         } else {

@@ -1,0 +1,233 @@
+package dev.imgtrain.jobs;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.imgtrain.store.Warehouse;
+import dev.imgtrain.testing.LocalSpark;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * spark-submit to YARN with an HDFS warehouse (issue 19): deploy/local/hadoop.sh starts a real single-node Hadoop on
+ * 127.0.0.1 (NameNode, DataNode, ResourceManager, NodeManager: four JVMs) and a Spark home with YARN support;
+ * deploy/yarn/submit.sh submits the shaded jar as a user would. Real MNIST is copied into HDFS, and the warehouse is
+ * {@code hdfs://}. The test prints its wall time, the YARN application ids and the memory the run needed.
+ */
+class YarnIT {
+    private static final Path ROOT = S3Server.ROOT;
+    private static final Pattern APPLICATION = Pattern.compile("application_\\d+_\\d+");
+    /** The run's arguments: those of ClusterIT (a global batch of 64, averaged every 50 batches), 2 epochs. */
+    private static final List<String> TRAINING = List.of("--epochs", "2", "--workers", "2",
+            "--set", "train.batch-size=32", "--set", "train.averaging-frequency=50");
+    private static final Map<String, String> ENV = new HashMap<>();
+    private static final List<String> APPLICATIONS = new ArrayList<>();
+    private static Path dir;
+    private static String hdfs;
+    private static long started;
+
+    record Result(int code, String output) {
+        String lastLine() {
+            List<String> lines = output.lines().toList();
+            return lines.isEmpty() ? "" : lines.get(lines.size() - 1);
+        }
+    }
+
+    private static Result script(List<String> command, long timeoutSeconds) throws Exception {
+        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+        pb.environment().putAll(ENV);
+        Process p = pb.start();
+        byte[] out = p.getInputStream().readAllBytes();
+        assertTrue(p.waitFor(timeoutSeconds, TimeUnit.SECONDS), "timed out: " + command);
+        return new Result(p.exitValue(), new String(out, StandardCharsets.UTF_8));
+    }
+
+    private static Result hadoop(String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of(ROOT.resolve("deploy/local/hadoop.sh").toString()));
+        command.addAll(List.of(args));
+        return script(command, 600);
+    }
+
+    private static Result submit(String deployMode, List<String> args) throws Exception {
+        List<String> command = new ArrayList<>(List.of(ROOT.resolve("deploy/yarn/submit.sh").toString()));
+        command.addAll(args);
+        ENV.put("IMGTRAIN_DEPLOY_MODE", deployMode);
+        Result r = script(command, 1500);
+        Matcher m = APPLICATION.matcher(r.output());
+        if (m.find()) {
+            APPLICATIONS.add(m.group() + " (" + deployMode + " mode, " + args.get(0) + ", exit " + r.code() + ")");
+        }
+        return r;
+    }
+
+    @BeforeAll
+    static void startHadoop() throws Exception {
+        started = System.nanoTime();
+        dir = ROOT.resolve("jobs/target/hadoop");
+        ENV.put("IMGTRAIN_HADOOP_DIR", dir.toString());
+        hadoop("stop");
+        deleteTree(dir);
+        Result start = hadoop("start");
+        assertEquals(0, start.code(), start.output());
+        for (String line : start.output().lines().toList()) {
+            if (line.startsWith("export ")) {
+                String[] kv = line.substring("export ".length()).split("=", 2);
+                ENV.put(kv[0], kv[1]);
+            } else if (line.startsWith("hdfs: ")) {
+                hdfs = line.substring("hdfs: ".length());
+            }
+        }
+        assertTrue(ENV.containsKey("HADOOP_CONF_DIR") && ENV.containsKey("SPARK_HOME"), start.output());
+        assertTrue(hdfs != null && hdfs.matches("hdfs://127\\.0\\.0\\.1:\\d+"), start.output());
+        // Idempotent: a second start finds it running and prints the same exports.
+        Result again = hadoop("start");
+        assertEquals(0, again.code(), again.output());
+        assertTrue(again.output().contains("export HADOOP_CONF_DIR=" + ENV.get("HADOOP_CONF_DIR")), again.output());
+        // Containers: a 2 GB driver (+1 GB overhead) and two 2 GB executors (+2 GB each for ND4J's off-heap arrays),
+        // 11 GB of the NodeManager's 12.
+        ENV.put("IMGTRAIN_SUBMIT_OPTS", "--conf spark.driver.memory=2g --conf spark.driver.memoryOverhead=1g "
+                + "--conf spark.executor.memory=2g --conf spark.executor.memoryOverhead=2g");
+        Result put = hadoop("put", LocalSpark.mnistDir().toString(), "/data/mnist");
+        assertEquals(0, put.code(), put.output());
+    }
+
+    @AfterAll
+    static void stopHadoop() throws Exception {
+        try {
+            System.out.println("YarnIT: the YARN applications: " + String.join(", ", APPLICATIONS));
+            System.out.println("YarnIT: " + memory());
+        } finally {
+            Result stop = hadoop("stop");
+            System.out.println("YarnIT: " + stop.output().strip() + "; wall time "
+                    + Math.round((System.nanoTime() - started) / 1e9) + " s");
+        }
+    }
+
+    @Test
+    void aRunSubmittedInClusterModeOnHdfsEqualsTheLocalRunAndFailuresNameTheApplication(@TempDir Path tmp) throws Exception {
+        String warehouse = hdfs + "/imgtrain";
+        List<String> run = new ArrayList<>(List.of("run", "--source", hdfs + "/data/mnist", "--warehouse", warehouse,
+                "--run-id", "yarn"));
+        run.addAll(TRAINING);
+        Result yarn = submit("cluster", run);
+        assertEquals(0, yarn.code(), yarn.output());
+        Matcher app = APPLICATION.matcher(yarn.output());
+        assertTrue(app.find(), yarn.output());
+        assertTrue(yarn.output().contains("YARN application " + app.group() + ": SUCCEEDED, tracking URL http"), yarn.output());
+        assertTrue(yarn.output().contains("yarn logs -applicationId " + app.group()), yarn.output());
+
+        assertEquals(0, hadoop("fs", "-test", "-e", "/imgtrain/runs/yarn/_SUCCESS").code(), "the run committed on HDFS");
+        JsonNode params = Warehouse.JSON.readTree(hadoop("fs", "-cat", "/imgtrain/runs/yarn/params.json").output());
+        assertEquals("yarn", params.get("spark_master").asText(), params.toString());
+        double onYarn = Warehouse.JSON.readTree(hadoop("fs", "-cat", "/imgtrain/runs/yarn/evaluation.json").output())
+                .get("accuracy").asDouble();
+
+        // The same run on local[2] (bin/imgtrain, the build's Spark) from the same archives, local warehouse.
+        List<String> local = new ArrayList<>(List.of("run", "--source", LocalSpark.mnistDir().toString(),
+                "--warehouse", tmp.resolve("wh").toString(), "--run-id", "local"));
+        local.addAll(TRAINING);
+        Launched here = Launched.run(local, Map.of());
+        assertEquals(0, here.code(), here.output());
+        double onLocal = Warehouse.JSON.readTree(tmp.resolve("wh/runs/local/evaluation.json").toFile()).get("accuracy").asDouble();
+        System.out.printf("YarnIT: test accuracy after 2 epochs %.4f on YARN (cluster mode, 2 executors), %.4f on local[2]%n",
+                onYarn, onLocal);
+        assertEquals(String.format("%.3f", onLocal), String.format("%.3f", onYarn), "YARN and local[2], same seed");
+
+        // runs list reads the HDFS warehouse (from this JVM's launcher, Hadoop's client over hdfs://).
+        Launched listed = Launched.run(List.of("runs", "list", "--warehouse", warehouse), Map.of());
+        assertEquals(0, listed.code(), listed.output());
+        assertTrue(listed.output().lines().anyMatch(l -> l.startsWith("yarn ") && l.contains(String.format("%.4f", onYarn))),
+                listed.output());
+
+        // A source that is not on HDFS: the driver's one line, naming the path and the application, is the last line.
+        String missing = hdfs + "/data/no-such-mnist";
+        Result failed = submit("cluster", List.of("run", "--source", missing, "--warehouse", warehouse, "--run-id", "missing"));
+        assertEquals(1, failed.code(), failed.output());
+        Matcher failedApp = APPLICATION.matcher(failed.output());
+        assertTrue(failedApp.find(), failed.output());
+        assertNotEquals(app.group(), failedApp.group());
+        String line = failed.lastLine();
+        assertTrue(line.startsWith("imgtrain run: invalid input: " + missing + ": no such file or directory")
+                && line.endsWith("(YARN application " + failedApp.group() + ")"), failed.output());
+        assertEquals(1, failed.output().lines().filter(l -> l.startsWith("imgtrain run: ")).count(), failed.output());
+        assertFalse(failed.output().contains("appattempt_" + failedApp.group().substring("application_".length()) + "_000002"),
+                "one attempt (spark.yarn.maxAppAttempts 1): " + failed.output());
+        assertEquals(1, hadoop("fs", "-test", "-e", "/imgtrain/runs/missing").code(), "nothing written for it");
+
+        // Client mode: the driver here, the executors in YARN containers; it evaluates the committed run from HDFS.
+        Result evaluated = submit("client", List.of("evaluate", "--run", "yarn", "--warehouse", warehouse));
+        assertEquals(0, evaluated.code(), evaluated.output());
+        assertTrue(evaluated.output().contains(String.format("accuracy %.4f", onYarn)), evaluated.output());
+        Matcher evaluatedApp = APPLICATION.matcher(evaluated.output());
+        assertTrue(evaluatedApp.find(), evaluated.output());
+        assertTrue(evaluated.output().contains("YARN application " + evaluatedApp.group() + ", tracking URL http"),
+                evaluated.output());
+        // ...and a client-mode failure: the line comes from the driver here, with the application id.
+        Result clientFailed = submit("client", List.of("evaluate", "--run", "no-such-run", "--warehouse", warehouse));
+        assertEquals(1, clientFailed.code(), clientFailed.output());
+        Matcher clientApp = APPLICATION.matcher(clientFailed.output());
+        assertTrue(clientApp.find(), clientFailed.output());
+        assertTrue(clientFailed.output().lines().anyMatch(l -> l.startsWith("imgtrain evaluate: ")
+                && l.contains("no-such-run") && l.endsWith("(YARN application " + clientApp.group() + ")")), clientFailed.output());
+    }
+
+    /** The peak physical memory of each container (the NodeManager's monitor) and of each daemon (VmHWM). */
+    private static String memory() throws Exception {
+        TreeMap<String, Double> peaks = new TreeMap<>();
+        Path log = dir.resolve("logs/nodemanager.log");
+        Pattern usage = Pattern.compile("for container-id (container_\\S+): ([0-9.]+) ([KMG]B) of ([0-9.]+ [KMG]B) physical");
+        if (Files.exists(log)) {
+            for (String l : Files.readAllLines(log)) {
+                Matcher m = usage.matcher(l);
+                if (m.find()) {
+                    double mb = Double.parseDouble(m.group(2)) * switch (m.group(3)) {
+                        case "GB" -> 1024;
+                        case "KB" -> 1.0 / 1024;
+                        default -> 1;
+                    };
+                    peaks.merge(m.group(1) + " (limit " + m.group(4) + ")", mb, Math::max);
+                }
+            }
+        }
+        StringBuilder s = new StringBuilder("peak physical memory per container:");
+        peaks.forEach((c, mb) -> s.append(String.format(" %s %.0f MB;", c, mb)));
+        s.append(" daemons (VmHWM):");
+        for (String d : List.of("namenode", "datanode", "resourcemanager", "nodemanager")) {
+            Path pid = dir.resolve(d + ".pid");
+            if (Files.exists(pid)) {
+                Path status = Path.of("/proc/" + Files.readString(pid).strip() + "/status");
+                if (Files.exists(status)) {
+                    Files.readAllLines(status).stream().filter(l -> l.startsWith("VmHWM:"))
+                            .forEach(l -> s.append(' ').append(d).append(' ').append(l.substring(6).strip()).append(';'));
+                }
+            }
+        }
+        return s.toString();
+    }
+
+    private static void deleteTree(Path p) throws java.io.IOException {
+        if (!Files.exists(p)) {
+            return;
+        }
+        try (var walk = Files.walk(p)) {
+            walk.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        }
+    }
+}
