@@ -206,23 +206,34 @@ hdfs_ready() { # the NameNode out of safe mode with a live DataNode
   curl -sf "http://$nn_http/jmx?qry=Hadoop:service=NameNode,name=NameNodeInfo" 2>/dev/null | grep -q '"Safemode" *: *""'
 }
 
+daemon_class() {
+  case $1 in
+    namenode) echo org.apache.hadoop.hdfs.server.namenode.NameNode ;;
+    datanode) echo org.apache.hadoop.hdfs.server.datanode.DataNode ;;
+    resourcemanager) echo org.apache.hadoop.yarn.server.resourcemanager.ResourceManager ;;
+    nodemanager) echo org.apache.hadoop.yarn.server.nodemanager.NodeManager ;;
+  esac
+}
+
+# Starts the daemons that are not running (all of them the first time); with all four running it only reports.
 start() {
-  if alive "$dir/namenode.pid"; then
-    make_spark_home
+  write_conf
+  make_spark_home
+  local d missing=0
+  for d in "${daemons[@]}"; do alive "$dir/$d.pid" || missing=1; done
+  if ((missing == 0)); then
     status
+    echo "hdfs: $(hdfs_uri)"
     env_lines
     return
   fi
-  write_conf
-  make_spark_home
   if [[ ! -d $dir/data/name/current ]]; then
     tool org.apache.hadoop.hdfs.server.namenode.NameNode -format -nonInteractive -force > "$dir/logs/format.log" 2>&1 || {
       echo "deploy/local/hadoop.sh: formatting HDFS failed; see $dir/logs/format.log" >&2; tail -n 20 "$dir/logs/format.log" >&2; exit 1; }
   fi
-  daemon namenode org.apache.hadoop.hdfs.server.namenode.NameNode
-  daemon datanode org.apache.hadoop.hdfs.server.datanode.DataNode
-  daemon resourcemanager org.apache.hadoop.yarn.server.resourcemanager.ResourceManager
-  daemon nodemanager org.apache.hadoop.yarn.server.nodemanager.NodeManager
+  for d in "${daemons[@]}"; do
+    alive "$dir/$d.pid" || daemon "$d" "$(daemon_class "$d")"
+  done
   for _ in $(seq 1 240); do
     if hdfs_ready && [[ $(live_nodes) -ge 1 ]]; then
       echo "hadoop running: HDFS $(hdfs_uri), YARN ResourceManager web UI http://$(rm_web) (1 NodeManager, ${memory_mb} MB, $vcores vcores)"
