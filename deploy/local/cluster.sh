@@ -15,13 +15,14 @@ cores=${IMGTRAIN_WORKER_CORES:-1}
 memory=${IMGTRAIN_WORKER_MEMORY:-3g}
 # shellcheck source=bin/java17-flags.sh
 . "$root/bin/java17-flags.sh"
+# shellcheck source=deploy/local/pidfiles.sh
+. "$root/deploy/local/pidfiles.sh"
 mkdir -p "$dir/logs"
 dir=$(cd "$dir" && pwd)
 # SPARK_SCALA_VERSION: Spark's launcher otherwise looks for a source build to learn it when it starts executors.
 export SPARK_HOME=$dir/spark-home SPARK_LOCAL_IP=127.0.0.1 SPARK_LOCAL_DIRS=$dir/local SPARK_SCALA_VERSION=2.12
 master_url=spark://127.0.0.1:$port
 
-alive() { [[ -f $1 ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
 spark_home() {
   if [[ ! -f $dir/spark-classpath.txt || $root/pom.xml -nt $dir/spark-classpath.txt ]]; then
@@ -85,15 +86,9 @@ start() {
 }
 
 stop() {
-  local any=0
+  local any=0 p
   for p in "$dir"/worker-*.pid "$dir"/master.pid; do
-    [[ -f $p ]] || continue
-    if alive "$p"; then
-      kill "$(cat "$p")" && any=1
-      for _ in $(seq 1 40); do alive "$p" || break; sleep 0.25; done
-      alive "$p" && kill -9 "$(cat "$p")"
-    fi
-    rm -f "$p"
+    stop_pidfile "$p" 10 && any=1
   done
   # Executors are the workers' children; a worker stopping kills them, a killed one may not have.
   pkill -f "CoarseGrainedExecutorBackend.*$master_url" 2>/dev/null || true

@@ -19,6 +19,8 @@ memory_mb=${IMGTRAIN_YARN_MEMORY_MB:-12288}
 vcores=${IMGTRAIN_YARN_VCORES:-4}
 # shellcheck source=bin/java17-flags.sh
 . "$root/bin/java17-flags.sh"
+# shellcheck source=deploy/local/pidfiles.sh
+. "$root/deploy/local/pidfiles.sh"
 mkdir -p "$dir/logs"
 dir=$(cd "$dir" && pwd)
 conf=$dir/conf
@@ -27,7 +29,6 @@ JAVA_HOME=${JAVA_HOME:-$(dirname "$(dirname "$(readlink -f "$(command -v java)")
 export JAVA_HOME
 daemons=(namenode datanode resourcemanager nodemanager)
 
-alive() { [[ -f $1 ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
 # The jars of pom $1 as a class path file $2, resolved again when the parent pom or that pom changed.
 resolve() {
@@ -258,16 +259,9 @@ start() {
 }
 
 stop() {
-  local any=0 d p
+  local any=0 d
   for d in nodemanager resourcemanager datanode namenode; do
-    p=$dir/$d.pid
-    [[ -f $p ]] || continue
-    if alive "$p"; then
-      kill "$(cat "$p")" && any=1
-      for _ in $(seq 1 60); do alive "$p" || break; sleep 0.25; done
-      alive "$p" && kill -9 "$(cat "$p")"
-    fi
-    rm -f "$p"
+    stop_pidfile "$dir/$d.pid" 15 && any=1
   done
   # Containers are the NodeManager's children (their own process groups); a killed NodeManager may leave them.
   pkill -f -- "$dir/nm-local/" 2>/dev/null || true
