@@ -29,7 +29,6 @@ JAVA_HOME=${JAVA_HOME:-$(dirname "$(dirname "$(readlink -f "$(command -v java)")
 export JAVA_HOME
 daemons=(namenode datanode resourcemanager nodemanager)
 
-
 # The jars of pom $1 as a class path file $2, resolved again when the parent pom or that pom changed.
 resolve() {
   if [[ ! -f $2 || $root/pom.xml -nt $2 || $1 -nt $2 ]]; then
