@@ -13,8 +13,8 @@ public final class CorrectCount {
      * tenth of a 2.5 ms training step.
      */
     public static long count(INDArray scores, INDArray labels) {
-        float[] s = rowMajor(scores);
-        float[] l = rowMajor(labels);
+        float[] s = RowMajor.of(scores).data().asFloat();
+        float[] l = RowMajor.of(labels).data().asFloat();
         int rows = (int) scores.rows();
         int cols = (int) scores.columns();
         long correct = 0;
@@ -22,11 +22,6 @@ public final class CorrectCount {
             correct += argMax(s, r * cols, cols) == argMax(l, r * cols, cols) ? 1 : 0;
         }
         return correct;
-    }
-
-    private static float[] rowMajor(INDArray a) {
-        INDArray c = a.ordering() == 'c' && !a.isView() && a.offset() == 0 && a.data().length() == a.length() ? a : a.dup('c');
-        return c.data().asFloat();
     }
 
     private static int argMax(float[] values, int from, int n) {

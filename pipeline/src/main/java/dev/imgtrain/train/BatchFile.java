@@ -36,12 +36,6 @@ final class BatchFile {
         return bytes.array();
     }
 
-    /** {@code array} itself when its buffer holds exactly its values in 'c' order, else a 'c'-ordered copy. */
-    static INDArray cOrder(INDArray array) {
-        return array.isView() || array.ordering() != 'c' || array.data().length() != array.length()
-                ? array.dup('c') : array;
-    }
-
     /** The batch in {@code bytes}; {@code file} names it in the error when the bytes are not a whole batch file. */
     static DataSet decode(byte[] bytes, String file) throws IOException {
         ByteBuffer in = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);

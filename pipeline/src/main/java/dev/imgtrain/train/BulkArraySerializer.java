@@ -1,5 +1,6 @@
 package dev.imgtrain.train;
 
+import dev.imgtrain.model.RowMajor;
 import com.esotericsoftware.kryo.Kryo;
 import com.esotericsoftware.kryo.Serializer;
 import com.esotericsoftware.kryo.io.Input;
@@ -41,7 +42,7 @@ final class BulkArraySerializer extends Serializer<INDArray> {
         for (long dim : shape) {
             output.writeVarLong(dim, true);
         }
-        INDArray c = BatchFile.cOrder(array);
+        INDArray c = RowMajor.of(array);
         ByteBuffer bytes;
         if (type == DataType.FLOAT) {
             float[] values = c.data().asFloat();

@@ -1,5 +1,6 @@
 package dev.imgtrain.train;
 
+import dev.imgtrain.model.RowMajor;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.FloatPointer;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -49,7 +50,7 @@ final class FloatArrays {
 
     /** Writes {@code array}'s values, row-major, as little-endian float32 into {@code into} at its position. */
     static void put(INDArray array, ByteBuffer into) {
-        INDArray c = BatchFile.cOrder(array.dataType() == DataType.FLOAT ? array : array.castTo(DataType.FLOAT));
+        INDArray c = RowMajor.of(array.dataType() == DataType.FLOAT ? array : array.castTo(DataType.FLOAT));
         int bytes = Math.toIntExact(4 * c.length());
         if (!DIRECT || !LITTLE_ENDIAN_HOST || !into.hasArray() || into.order() != ByteOrder.LITTLE_ENDIAN) {
             into.asFloatBuffer().put(c.data().asFloat());
