@@ -99,24 +99,12 @@ public final class ImgtrainCommand implements Runnable {
     private static int handle(Exception e, CommandLine cl, org.apache.hadoop.conf.Configuration hadoop, String suffix,
                               java.util.concurrent.atomic.AtomicReference<String> errorLine) {
         PrintWriter err = cl.getErr();
-        String command = cl.getCommandSpec().qualifiedName();
+        String line = cl.getCommandSpec().qualifiedName() + ": " + what(e, hadoop) + suffix;
+        errorLine.set(line);
+        err.println(line);
         if (e instanceof ConfigException) {
-            errorLine.set(command + ": configuration error: " + e.getMessage() + suffix);
-            err.println(errorLine.get());
             return USAGE;
         }
-        java.util.Optional<String> outage = ObjectStorage.outage(e, hadoop);
-        if (outage.isPresent()) {
-            errorLine.set(command + ": failed: " + outage.get());
-        } else if (e instanceof InvalidArchiveException) {
-            errorLine.set(command + ": invalid input: " + e.getMessage());
-        } else if (e instanceof FetchException || e instanceof StorageException) {
-            errorLine.set(command + ": failed: " + e.getMessage());
-        } else {
-            errorLine.set(command + ": failed: " + describe(e));
-        }
-        errorLine.set(errorLine.get() + suffix);
-        err.println(errorLine.get());
         if ("1".equals(System.getenv("IMGTRAIN_DEBUG"))) {
             e.printStackTrace(err);
         } else {
@@ -124,6 +112,24 @@ public final class ImgtrainCommand implements Runnable {
         }
         err.flush();
         return FAILED;
+    }
+
+    /** The kind of failure and its message: what follows the command's name on the error line. */
+    private static String what(Exception e, org.apache.hadoop.conf.Configuration hadoop) {
+        if (e instanceof ConfigException) {
+            return "configuration error: " + e.getMessage();
+        }
+        java.util.Optional<String> outage = ObjectStorage.outage(e, hadoop);
+        if (outage.isPresent()) {
+            return "failed: " + outage.get();
+        }
+        if (e instanceof InvalidArchiveException) {
+            return "invalid input: " + e.getMessage();
+        }
+        if (e instanceof FetchException || e instanceof StorageException) {
+            return "failed: " + e.getMessage();
+        }
+        return "failed: " + describe(e);
     }
 
     private static String describe(Throwable e) {
