@@ -15,26 +15,17 @@ cores=${IMGTRAIN_WORKER_CORES:-1}
 memory=${IMGTRAIN_WORKER_MEMORY:-3g}
 # shellcheck source=bin/java17-flags.sh
 . "$root/bin/java17-flags.sh"
-# shellcheck source=deploy/local/pidfiles.sh
-. "$root/deploy/local/pidfiles.sh"
+# shellcheck source=deploy/local/common.sh
+. "$root/deploy/local/common.sh"
 mkdir -p "$dir/logs"
 dir=$(cd "$dir" && pwd)
 # SPARK_SCALA_VERSION: Spark's launcher otherwise looks for a source build to learn it when it starts executors.
 export SPARK_HOME=$dir/spark-home SPARK_LOCAL_IP=127.0.0.1 SPARK_LOCAL_DIRS=$dir/local SPARK_SCALA_VERSION=2.12
 master_url=spark://127.0.0.1:$port
 
-
 spark_home() {
-  if [[ ! -f $dir/spark-classpath.txt || $root/pom.xml -nt $dir/spark-classpath.txt ]]; then
-    echo "resolving the Spark jars (mvn dependency:build-classpath)" >&2
-    mvn -B -q -f "$root/deploy/local/spark-dist/pom.xml" dependency:build-classpath \
-      -Dmdep.outputFile="$dir/spark-classpath.txt" >&2
-    rm -rf "$SPARK_HOME"
-  fi
-  if [[ ! -d $SPARK_HOME/jars ]]; then
-    mkdir -p "$SPARK_HOME/jars" "$SPARK_HOME/conf"
-    tr ':' '\n' < "$dir/spark-classpath.txt" | while read -r jar || [[ -n $jar ]]; do ln -sf "$jar" "$SPARK_HOME/jars/"; done
-    cp "$root/conf/log4j2.properties" "$SPARK_HOME/conf/log4j2.properties"
+  if resolve_classpath "$root/deploy/local/spark-dist/pom.xml" "$dir/spark-classpath.txt" || [[ ! -d $SPARK_HOME/jars ]]; then
+    lay_out_spark_home "$dir/spark-classpath.txt" "$SPARK_HOME"
   fi
 }
 

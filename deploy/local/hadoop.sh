@@ -19,8 +19,8 @@ memory_mb=${IMGTRAIN_YARN_MEMORY_MB:-12288}
 vcores=${IMGTRAIN_YARN_VCORES:-4}
 # shellcheck source=bin/java17-flags.sh
 . "$root/bin/java17-flags.sh"
-# shellcheck source=deploy/local/pidfiles.sh
-. "$root/deploy/local/pidfiles.sh"
+# shellcheck source=deploy/local/common.sh
+. "$root/deploy/local/common.sh"
 mkdir -p "$dir/logs"
 dir=$(cd "$dir" && pwd)
 conf=$dir/conf
@@ -29,30 +29,18 @@ JAVA_HOME=${JAVA_HOME:-$(dirname "$(dirname "$(readlink -f "$(command -v java)")
 export JAVA_HOME
 daemons=(namenode datanode resourcemanager nodemanager)
 
-# The jars of pom $1 as a class path file $2, resolved again when the parent pom or that pom changed.
-resolve() {
-  if [[ ! -f $2 || $root/pom.xml -nt $2 || $1 -nt $2 ]]; then
-    echo "resolving $(basename "$(dirname "$1")") (mvn dependency:build-classpath)" >&2
-    mvn -B -q -f "$1" dependency:build-classpath -Dmdep.outputFile="$2.new" >&2
-    mv "$2.new" "$2"
-    return 0
-  fi
-  return 1
-}
-
 hadoop_cp() {
-  resolve "$root/deploy/local/hadoop-dist/pom.xml" "$dir/hadoop-classpath.txt" || true
+  resolve_classpath "$root/deploy/local/hadoop-dist/pom.xml" "$dir/hadoop-classpath.txt" || true
   echo "$conf:$(cat "$dir/hadoop-classpath.txt")"
 }
 
 # A Spark home as a Spark distribution lays it out: jars/, conf/, and bin/spark-submit running Spark's own launcher
 # (org.apache.spark.launcher.Main, as Spark's bin/spark-class does), so driver memory and options apply in client mode.
 make_spark_home() {
-  if resolve "$root/deploy/local/spark-yarn-dist/pom.xml" "$dir/spark-yarn-classpath.txt" || [[ ! -x $spark_home/bin/spark-submit ]]; then
-    rm -rf "$spark_home"
-    mkdir -p "$spark_home/jars" "$spark_home/conf" "$spark_home/bin"
-    tr ":" "\n" < "$dir/spark-yarn-classpath.txt" | while read -r jar || [[ -n $jar ]]; do ln -sf "$jar" "$spark_home/jars/"; done
-    cp "$root/conf/log4j2.properties" "$spark_home/conf/log4j2.properties"
+  if resolve_classpath "$root/deploy/local/spark-yarn-dist/pom.xml" "$dir/spark-yarn-classpath.txt" \
+      || [[ ! -x $spark_home/bin/spark-submit ]]; then
+    lay_out_spark_home "$dir/spark-yarn-classpath.txt" "$spark_home"
+    mkdir -p "$spark_home/bin"
     cat > "$spark_home/bin/spark-submit" <<'EOF'
 #!/usr/bin/env bash
 # spark-submit of a Spark home made by deploy/local/hadoop.sh: Spark's launcher builds the JVM command (as bin/spark-class).
@@ -113,6 +101,10 @@ write_conf() {
   rm_admin=$(free_port); rm_web=$(free_port); nm_loc=$(free_port); nm_web=$(free_port)
   site core-site.xml fs.defaultFS "hdfs://127.0.0.1:$nn" hadoop.tmp.dir "$dir/data/tmp" \
     hadoop.security.authentication simple
+  # Closing a file waits for the NameNode to learn from the DataNode that its last block is written; HDFS's client
+  # asks again after 400 ms, then 800: training's mini-batch files (100 KB each) took 0.14 s apiece, 264 s for
+  # MNIST's 1,876. Here the NameNode may close a file whose last block is committed but not yet reported, and the
+  # client asks again after 10 ms (clients read this file: spark-submit ships it to the containers).
   site hdfs-site.xml dfs.replication 1 \
     dfs.namenode.name.dir "$dir/data/name" dfs.datanode.data.dir "$dir/data/data" \
     dfs.namenode.rpc-bind-host 127.0.0.1 dfs.namenode.http-address "127.0.0.1:$nn_http" \
@@ -121,10 +113,6 @@ write_conf() {
     dfs.datanode.hostname 127.0.0.1 dfs.client.use.datanode.hostname true dfs.datanode.use.datanode.hostname true \
     dfs.permissions.enabled false dfs.namenode.safemode.extension 0 \
     dfs.namenode.file.close.num-committed-allowed 1 dfs.client.block.write.locateFollowingBlock.initial.delay.ms 10
-  # Closing a file waits for the NameNode to learn from the DataNode that its last block is written; HDFS's client
-  # asks again after 400 ms, then 800: training's mini-batch files (100 KB each) took 0.14 s apiece, 264 s for
-  # MNIST's 1,876. Here the NameNode may close a file whose last block is committed but not yet reported, and the
-  # client asks again after 10 ms (clients read this file: spark-submit ships it to the containers).
   # Memory is checked (the physical memory of each container's process tree), virtual memory is not: a JVM reserves
   # far more address space than it uses. The disk checker is relaxed: a nearly full disk of a developer machine would
   # otherwise mark the only NodeManager unhealthy, and no container would ever start.
@@ -198,9 +186,8 @@ live_nodes() {
 }
 
 hdfs_ready() { # the NameNode out of safe mode with a live DataNode
-  local nn_http
+  local nn_http json
   nn_http=$(conf_value hdfs-site.xml dfs.namenode.http-address)
-  local json
   json=$(curl -sf "http://$nn_http/jmx?qry=Hadoop:service=NameNode,name=FSNamesystemState" 2>/dev/null) || return 1
   grep -q '"NumLiveDataNodes" *: *[1-9]' <<<"$json" || return 1
   curl -sf "http://$nn_http/jmx?qry=Hadoop:service=NameNode,name=NameNodeInfo" 2>/dev/null | grep -q '"Safemode" *: *""'
