@@ -24,14 +24,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class ClusterIT {
     private static String script(List<String> command, Map<String, String> env, long timeoutSeconds) throws Exception {
-        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
-        pb.environment().putAll(env);
-        Process p = pb.start();
-        byte[] out = p.getInputStream().readAllBytes();
-        assertTrue(p.waitFor(timeoutSeconds, TimeUnit.SECONDS), "timed out: " + command);
-        String text = new String(out, StandardCharsets.UTF_8);
-        assertEquals(0, p.exitValue(), command + " failed:\n" + text);
-        return text;
+        Launched r = Launched.command(command, env, timeoutSeconds);
+        assertEquals(0, r.code(), command + " failed:\n" + r.output());
+        return r.output();
     }
 
     /**

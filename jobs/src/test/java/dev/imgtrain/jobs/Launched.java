@@ -22,9 +22,24 @@ record Launched(int code, String output) {
     }
 
     static Launched run(List<String> args, Map<String, String> env) throws Exception {
-        Process p = start(args, env);
+        return finish(start(args, env), 300, args);
+    }
+
+    /** Any command (a deploy script), the environment given over the test's, output merged. */
+    static Launched command(List<String> command, Map<String, String> env, long timeoutSeconds) throws Exception {
+        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+        pb.environment().putAll(env);
+        return finish(pb.start(), timeoutSeconds, command);
+    }
+
+    private static Launched finish(Process p, long timeoutSeconds, List<String> command) throws Exception {
         String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(300, TimeUnit.SECONDS));
+        assertTrue(p.waitFor(timeoutSeconds, TimeUnit.SECONDS), "timed out: " + command);
         return new Launched(p.exitValue(), output);
+    }
+
+    String lastLine() {
+        List<String> lines = output.lines().toList();
+        return lines.isEmpty() ? "" : lines.get(lines.size() - 1);
     }
 }

@@ -8,7 +8,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -16,7 +15,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -39,37 +37,27 @@ class YarnIT {
             "--set", "train.batch-size=32", "--set", "train.averaging-frequency=50");
     private static final Map<String, String> ENV = new HashMap<>();
     private static final List<String> APPLICATIONS = new ArrayList<>();
-    private static Path dir;
+    /** Hadoop's configuration, data and logs, the Spark home: fresh for each run of the test. */
+    @TempDir
+    static Path dir;
     private static String hdfs;
     private static long started;
 
-    record Result(int code, String output) {
-        String lastLine() {
-            List<String> lines = output.lines().toList();
-            return lines.isEmpty() ? "" : lines.get(lines.size() - 1);
-        }
+    private static Launched script(List<String> command, long timeoutSeconds) throws Exception {
+        return Launched.command(command, ENV, timeoutSeconds);
     }
 
-    private static Result script(List<String> command, long timeoutSeconds) throws Exception {
-        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
-        pb.environment().putAll(ENV);
-        Process p = pb.start();
-        byte[] out = p.getInputStream().readAllBytes();
-        assertTrue(p.waitFor(timeoutSeconds, TimeUnit.SECONDS), "timed out: " + command);
-        return new Result(p.exitValue(), new String(out, StandardCharsets.UTF_8));
-    }
-
-    private static Result hadoop(String... args) throws Exception {
+    private static Launched hadoop(String... args) throws Exception {
         List<String> command = new ArrayList<>(List.of(ROOT.resolve("deploy/local/hadoop.sh").toString()));
         command.addAll(List.of(args));
         return script(command, 600);
     }
 
-    private static Result submit(String deployMode, List<String> args) throws Exception {
+    private static Launched submit(String deployMode, List<String> args) throws Exception {
         List<String> command = new ArrayList<>(List.of(ROOT.resolve("deploy/yarn/submit.sh").toString()));
         command.addAll(args);
         ENV.put("IMGTRAIN_DEPLOY_MODE", deployMode);
-        Result r = script(command, 1500);
+        Launched r = script(command, 1500);
         Matcher m = APPLICATION.matcher(r.output());
         if (m.find()) {
             APPLICATIONS.add(m.group() + " (" + deployMode + " mode, " + args.get(0) + ", exit " + r.code() + ")");
@@ -80,11 +68,8 @@ class YarnIT {
     @BeforeAll
     static void startHadoop() throws Exception {
         started = System.nanoTime();
-        dir = ROOT.resolve("jobs/target/hadoop");
         ENV.put("IMGTRAIN_HADOOP_DIR", dir.toString());
-        hadoop("stop");
-        deleteTree(dir);
-        Result start = hadoop("start");
+        Launched start = hadoop("start");
         assertEquals(0, start.code(), start.output());
         for (String line : start.output().lines().toList()) {
             if (line.startsWith("export ")) {
@@ -97,14 +82,14 @@ class YarnIT {
         assertTrue(ENV.containsKey("HADOOP_CONF_DIR") && ENV.containsKey("SPARK_HOME"), start.output());
         assertTrue(hdfs != null && hdfs.matches("hdfs://127\\.0\\.0\\.1:\\d+"), start.output());
         // Idempotent: a second start finds it running and prints the same exports.
-        Result again = hadoop("start");
+        Launched again = hadoop("start");
         assertEquals(0, again.code(), again.output());
         assertTrue(again.output().contains("export HADOOP_CONF_DIR=" + ENV.get("HADOOP_CONF_DIR")), again.output());
         // Containers: a 2 GB driver (+1 GB overhead) and two 2 GB executors (+2 GB each for ND4J's off-heap arrays),
         // 11 GB of the NodeManager's 12.
         ENV.put("IMGTRAIN_SUBMIT_OPTS", "--conf spark.driver.memory=2g --conf spark.driver.memoryOverhead=1g "
                 + "--conf spark.executor.memory=2g --conf spark.executor.memoryOverhead=2g");
-        Result put = hadoop("put", LocalSpark.mnistDir().toString(), "/data/mnist");
+        Launched put = hadoop("put", LocalSpark.mnistDir().toString(), "/data/mnist");
         assertEquals(0, put.code(), put.output());
     }
 
@@ -114,7 +99,7 @@ class YarnIT {
             System.out.println("YarnIT: the YARN applications: " + String.join(", ", APPLICATIONS));
             System.out.println("YarnIT: " + memory());
         } finally {
-            Result stop = hadoop("stop");
+            Launched stop = hadoop("stop");
             System.out.println("YarnIT: " + stop.output().strip() + "; wall time "
                     + Math.round((System.nanoTime() - started) / 1e9) + " s");
         }
@@ -126,7 +111,7 @@ class YarnIT {
         List<String> run = new ArrayList<>(List.of("run", "--source", hdfs + "/data/mnist", "--warehouse", warehouse,
                 "--run-id", "yarn"));
         run.addAll(TRAINING);
-        Result yarn = submit("cluster", run);
+        Launched yarn = submit("cluster", run);
         assertEquals(0, yarn.code(), yarn.output());
         Matcher app = APPLICATION.matcher(yarn.output());
         assertTrue(app.find(), yarn.output());
@@ -158,7 +143,7 @@ class YarnIT {
 
         // A source that is not on HDFS: the driver's one line, naming the path and the application, is the last line.
         String missing = hdfs + "/data/no-such-mnist";
-        Result failed = submit("cluster", List.of("run", "--source", missing, "--warehouse", warehouse, "--run-id", "missing"));
+        Launched failed = submit("cluster", List.of("run", "--source", missing, "--warehouse", warehouse, "--run-id", "missing"));
         assertEquals(1, failed.code(), failed.output());
         Matcher failedApp = APPLICATION.matcher(failed.output());
         assertTrue(failedApp.find(), failed.output());
@@ -172,7 +157,7 @@ class YarnIT {
         assertEquals(1, hadoop("fs", "-test", "-e", "/imgtrain/runs/missing").code(), "nothing written for it");
 
         // Client mode: the driver here, the executors in YARN containers; it evaluates the committed run from HDFS.
-        Result evaluated = submit("client", List.of("evaluate", "--run", "yarn", "--warehouse", warehouse));
+        Launched evaluated = submit("client", List.of("evaluate", "--run", "yarn", "--warehouse", warehouse));
         assertEquals(0, evaluated.code(), evaluated.output());
         assertTrue(evaluated.output().contains(String.format("accuracy %.4f", onYarn)), evaluated.output());
         Matcher evaluatedApp = APPLICATION.matcher(evaluated.output());
@@ -180,7 +165,7 @@ class YarnIT {
         assertTrue(evaluated.output().contains("YARN application " + evaluatedApp.group() + ", tracking URL http"),
                 evaluated.output());
         // ...and a client-mode failure: the line comes from the driver here, with the application id.
-        Result clientFailed = submit("client", List.of("evaluate", "--run", "no-such-run", "--warehouse", warehouse));
+        Launched clientFailed = submit("client", List.of("evaluate", "--run", "no-such-run", "--warehouse", warehouse));
         assertEquals(1, clientFailed.code(), clientFailed.output());
         Matcher clientApp = APPLICATION.matcher(clientFailed.output());
         assertTrue(clientApp.find(), clientFailed.output());
@@ -220,14 +205,5 @@ class YarnIT {
             }
         }
         return s.toString();
-    }
-
-    private static void deleteTree(Path p) throws java.io.IOException {
-        if (!Files.exists(p)) {
-            return;
-        }
-        try (var walk = Files.walk(p)) {
-            walk.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
-        }
     }
 }
