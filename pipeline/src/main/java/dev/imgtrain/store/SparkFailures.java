@@ -24,10 +24,18 @@ public final class SparkFailures {
 
     /**
      * Waits (up to {@code maxMillis}) until no executor runs a task. When one task fails, Spark aborts the job without
-     * waiting for the others; they may still be writing scratch files, so cleanup must wait for them to stop.
+     * waiting for the others; they may still be writing scratch files, so cleanup must wait for them to stop. The
+     * running tasks are counted from the status tracker, which learns of task starts and ends through the listener
+     * bus: the bus is drained first, or a task whose start was still queued (a loaded 2-core machine) counts as none
+     * and the cleanup races it (BadInputIT saw its scratch directory come back after the command had returned).
      */
     public static void awaitNoRunningTasks(SparkContext sc, long maxMillis) {
         long deadline = System.currentTimeMillis() + maxMillis;
+        try {
+            sc.listenerBus().waitUntilEmpty(maxMillis);
+        } catch (java.util.concurrent.TimeoutException e) {
+            return; // the deadline has passed
+        }
         while (System.currentTimeMillis() < deadline) {
             int running = 0;
             for (SparkExecutorInfo info : sc.statusTracker().getExecutorInfos()) {
