@@ -18,8 +18,12 @@ public record NetworkSpec(List<Hidden> hidden, String outputActivation, String l
     static final List<String> WEIGHT_INITS = List.of("xavier", "xavier_uniform", "relu", "relu_uniform", "lecun_normal");
     static final List<String> UPDATERS = List.of("sgd", "rmsprop", "adam", "nesterovs");
     static final List<String> IMPLEMENTATIONS = List.of("java", "nd4j");
-    /** {@code model.layer-implementation}: gemm = {@link GemmLayers} (DL4J's layers, forward product as one gemm), dl4j = DL4J's own. */
-    static final List<String> LAYER_IMPLEMENTATIONS = List.of("gemm", "dl4j");
+    /**
+     * {@code model.layer-implementation}: fused = one fused CPU training step per mini-batch ({@code FusedStep}; DL4J's
+     * ops where it cannot run, e.g. the CUDA backend), gemm = {@code GemmLayers} (DL4J's layers, forward product as one
+     * gemm), dl4j = DL4J's own.
+     */
+    static final List<String> LAYER_IMPLEMENTATIONS = List.of("fused", "gemm", "dl4j");
 
     /** One hidden dense layer. */
     public record Hidden(int units, String activation) {
@@ -70,7 +74,7 @@ public record NetworkSpec(List<Hidden> hidden, String outputActivation, String l
                 updater, batch,
                 model.hasPath("layer-implementation")
                         ? pick(model.getString("layer-implementation"), "model.layer-implementation", LAYER_IMPLEMENTATIONS)
-                        : "gemm");
+                        : "fused");
     }
 
     /** This network with RMSProp's update done by {@code implementation} ({@code java} or {@code nd4j}). */
@@ -81,7 +85,7 @@ public record NetworkSpec(List<Hidden> hidden, String outputActivation, String l
                 layerImplementation);
     }
 
-    /** This network with its dense layers built by {@code implementation} ({@code gemm} or {@code dl4j}). */
+    /** This network trained by {@code implementation} ({@code fused}, {@code gemm} or {@code dl4j}). */
     public NetworkSpec withLayerImplementation(String implementation) {
         return new NetworkSpec(hidden, outputActivation, loss, weightInit, updater, batchSize,
                 pick(implementation, "layer-implementation", LAYER_IMPLEMENTATIONS));

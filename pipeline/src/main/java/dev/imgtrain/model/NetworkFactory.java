@@ -30,7 +30,8 @@ public final class NetworkFactory {
                 .list();
         int nIn = inputs;
         int index = 0;
-        boolean gemm = "gemm".equals(spec.layerImplementation());
+        // fused trains with FusedStep and falls back to the gemm layers where it cannot (FusedNetwork).
+        boolean gemm = !"dl4j".equals(spec.layerImplementation());
         for (NetworkSpec.Hidden hidden : spec.hidden()) {
             DenseLayer dense = new DenseLayer.Builder().nIn(nIn).nOut(hidden.units())
                     .activation(activation(hidden.activation())).build();
@@ -85,9 +86,14 @@ public final class NetworkFactory {
         }
     }
 
-    /** A freshly initialised network (weights drawn from the configuration's seed). */
+    /**
+     * A freshly initialised network (weights drawn from the configuration's seed): a {@link FusedNetwork} for
+     * {@code model.layer-implementation = fused}.
+     */
     public static MultiLayerNetwork network(NetworkSpec spec, int inputs, int classes, long seed) {
-        MultiLayerNetwork net = new MultiLayerNetwork(configuration(spec, inputs, classes, seed));
+        MultiLayerConfiguration conf = configuration(spec, inputs, classes, seed);
+        MultiLayerNetwork net = "fused".equals(spec.layerImplementation()) ? new FusedNetwork(conf)
+                : new MultiLayerNetwork(conf);
         net.init();
         return net;
     }

@@ -2,6 +2,7 @@ package dev.imgtrain.train;
 
 import dev.imgtrain.config.PipelineConfig;
 import dev.imgtrain.datasets.DatasetManifest;
+import dev.imgtrain.model.FusedNetwork;
 import dev.imgtrain.model.NetworkFactory;
 import dev.imgtrain.preprocess.DatasetReader;
 import dev.imgtrain.store.BuildInfo;
@@ -150,7 +151,8 @@ public final class TrainJob {
                 // Each round's paths come with one partition per worker (see rounds()). DL4J's default
                 // (Repartition.Always) would shuffle them again, and a shuffle's block order differs between cluster
                 // runs, so the workers' batch order (and the model) did.
-                .repartionData(Repartition.NumPartitionsWorkersDiffers));
+                .repartionData(Repartition.NumPartitionsWorkersDiffers),
+                network instanceof FusedNetwork);
         TrainingHistory history = TrainingHistory.register(jsc.sc(), runId);
         master.addHook(history);
         SparkDl4jMultiLayer sparkNet = new SparkDl4jMultiLayer(jsc, network, master);

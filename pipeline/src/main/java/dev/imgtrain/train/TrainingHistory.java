@@ -1,6 +1,7 @@
 package dev.imgtrain.train;
 
 import dev.imgtrain.model.CorrectCount;
+import dev.imgtrain.model.FusedNetwork;
 import dev.imgtrain.model.GemmLayers;
 import org.apache.spark.SparkContext;
 import org.apache.spark.util.DoubleAccumulator;
@@ -21,8 +22,8 @@ import org.nd4j.linalg.dataset.api.MultiDataSet;
  * {@code fit}. After the fit it adds the batch's loss (DL4J's score of that step, computed before the update, times the
  * batch size), the number of examples whose forward pass ranked the true class first, and the batch size to three
  * Spark accumulators; the driver reads and resets them after each epoch ({@link #take}). The correct count comes from
- * imgtrain's output layer ({@link GemmLayers.OutputImpl#takeTrainingCorrect}), which has the step's pre-activations
- * anyway; with DL4J's own output layer ({@code model.layer-implementation = dl4j}) the hook runs one extra inference
+ * imgtrain's fused step ({@link FusedNetwork#takeTrainingCorrect}) or output layer
+ * ({@link GemmLayers.OutputImpl#takeTrainingCorrect}), which have the step's pre-activations anyway; with DL4J's own output layer ({@code model.layer-implementation = dl4j}) the hook runs one extra inference
  * forward pass per batch before the fit instead (about a third of a step more).
  *
  * <p>Spark merges a task's accumulator updates once it succeeds; a task Spark retries after a lost executor is counted
@@ -67,7 +68,7 @@ public final class TrainingHistory implements TrainingHook {
     @Override
     public void preUpdate(DataSet minibatch, Model model) {
         pendingCorrect = -1;
-        if (!(outputLayer(model) instanceof GemmLayers.OutputImpl)) {
+        if (!(model instanceof FusedNetwork) && !(outputLayer(model) instanceof GemmLayers.OutputImpl)) {
             INDArray out = ((MultiLayerNetwork) model).output(minibatch.getFeatures(), false);
             pendingCorrect = CorrectCount.count(out, minibatch.getLabels());
         }
@@ -76,7 +77,8 @@ public final class TrainingHistory implements TrainingHook {
     @Override
     public void postUpdate(DataSet minibatch, Model model) {
         int n = minibatch.numExamples();
-        long right = outputLayer(model) instanceof GemmLayers.OutputImpl out ? out.takeTrainingCorrect() : pendingCorrect;
+        long right = model instanceof FusedNetwork fused ? fused.takeTrainingCorrect()
+                : outputLayer(model) instanceof GemmLayers.OutputImpl out ? out.takeTrainingCorrect() : pendingCorrect;
         pendingCorrect = -1;
         if (right < 0) {
             throw new IllegalStateException("no training accuracy was recorded for a mini-batch of " + n

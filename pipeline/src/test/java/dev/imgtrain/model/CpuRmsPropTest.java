@@ -30,7 +30,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class CpuRmsPropTest {
 
     private static NetworkSpec spec(String implementation) {
-        return new ConfigLoader().withSetting("model.updater.implementation=" + implementation).load().model();
+        // DL4J's training path (gemm layers), where the updater runs: the fused step has its own RMSProp loop.
+        return new ConfigLoader().withSetting("model.updater.implementation=" + implementation)
+                .withSetting("model.layer-implementation=gemm").load().model();
     }
 
     /** One update of ND4J's op and of CpuRmsProp's loop on copies of the same gradient and state views. */

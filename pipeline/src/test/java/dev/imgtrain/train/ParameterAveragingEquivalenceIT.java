@@ -89,6 +89,38 @@ class ParameterAveragingEquivalenceIT {
         assertTrue(diff < 1e-5, "max |local - spark| = " + diff);
     }
 
+    /**
+     * The same with imgtrain's master and fused workers ({@code model.layer-implementation = fused}, the default): the
+     * Spark workers really take the fused step, and end where single-process DL4J (its own layers and RMSProp) does.
+     */
+    @Test
+    void fusedWorkersAveragingEveryStepEqualSingleProcessDl4j() {
+        PipelineConfig config = new ConfigLoader().load();
+        assertEquals("fused", config.model().layerImplementation());
+        dev.imgtrain.config.NetworkSpec dl4jSpec = new ConfigLoader().withSetting("model.layer-implementation=dl4j")
+                .load().model().withUpdaterImplementation("nd4j");
+        MultiLayerNetwork local = NetworkFactory.network(dl4jSpec, 784, 10, 42);
+        INDArray initial = local.params().dup();
+        for (DataSet batch : batches) {
+            local.fit(batch);
+        }
+        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        RoundTrainingMaster master = new RoundTrainingMaster(new ParameterAveragingTrainingMaster.Builder(1, 128)
+                .batchSizePerWorker(128).averagingFrequency(1).workerPrefetchNumBatches(0).saveUpdater(true)
+                .exportDirectory(tmp.resolve("export-fused").toUri().toString()), true);
+        SparkDl4jMultiLayer sparkNet = new SparkDl4jMultiLayer(jsc,
+                NetworkFactory.network(config.model(), 784, 10, 42), master);
+        assertEquals(0.0, maxAbsDiff(initial, sparkNet.getNetwork().params()), "same seed, same initial weights");
+        long fusedSteps = dev.imgtrain.model.FusedStep.steps();
+        for (DataSet batch : batches) {
+            sparkNet.fit(jsc.parallelize(List.of(batch), 1));
+        }
+        assertEquals(fusedSteps + batches.size(), dev.imgtrain.model.FusedStep.steps(), "each worker step was fused");
+        assertTrue(maxAbsDiff(initial, local.params()) > 1e-3, "training moved the weights");
+        double diff = maxAbsDiff(local.params(), sparkNet.getNetwork().params());
+        assertTrue(diff < 1e-5, "max |local dl4j - spark fused| = " + diff);
+    }
+
     private static double maxAbsDiff(INDArray a, INDArray b) {
         return Transforms.abs(a.sub(b)).maxNumber().doubleValue();
     }

@@ -39,7 +39,7 @@ class RoundTrainingMasterIT {
                 jobs.incrementAndGet();
             }
         });
-        RoundTrainingMaster master = new RoundTrainingMaster(new ParameterAveragingTrainingMaster.Builder(2, 4));
+        RoundTrainingMaster master = new RoundTrainingMaster(new ParameterAveragingTrainingMaster.Builder(2, 4), false);
         JavaRDD<String> paths = jsc.parallelize(List.of("a", "b", "c"), 2);
         // A deliberately wrong size proves the registered count is what DL4J gets, not a count of the RDD.
         master.withKnownCount(paths, 7);

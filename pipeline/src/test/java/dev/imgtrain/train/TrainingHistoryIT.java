@@ -59,7 +59,7 @@ class TrainingHistoryIT {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"gemm", "dl4j"})
+    @ValueSource(strings = {"fused", "gemm", "dl4j"})
     void frozenWeightsGiveTheWholeSubsetsLossAndAccuracy(String layers) {
         PipelineConfig config = subset("frozen-" + layers).withSetting("model.updater.name=sgd")
                 .withSetting("model.updater.learning-rate=1e-12").withSetting("model.layer-implementation=" + layers)

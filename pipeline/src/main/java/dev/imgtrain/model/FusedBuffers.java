@@ -1,0 +1,95 @@
+package dev.imgtrain.model;
+
+import org.bytedeco.javacpp.FloatPointer;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * The working memory of {@link FusedStep} for one network shape on one thread: each layer's activations and its
+ * pre-activation gradient (δ), off the heap (BLAS reads and writes them), and three small heap arrays the updater
+ * loops copy chunks of the parameter, gradient and state arrays into (the JIT vectorises loops over heap arrays, not
+ * over direct buffers: 0.94 ms against 0.30 ms for RMSProp over mnist-dense-512's 407,050 parameters, this machine).
+ *
+ * <p>Allocated once per thread and network shape and kept for the thread's life: a Spark worker thread builds a new
+ * network every averaging round (DL4J's parameter-averaging worker), and every one of them reuses these. Grown (never
+ * shrunk) when a larger mini-batch arrives.
+ */
+final class FusedBuffers {
+    /** Floats in each updater chunk: 16 KiB a chunk, three of them fit in L1 with room to spare. */
+    static final int CHUNK = 4096;
+    /** Allocations of activation buffers in this JVM (all threads): for tests that check reuse. */
+    static final LongAdder ALLOCATIONS = new LongAdder();
+    private static final ThreadLocal<Map<String, FusedBuffers>> PER_THREAD = ThreadLocal.withInitial(HashMap::new);
+
+    /** Output width of each layer. */
+    private final int[] widths;
+    /** Examples the buffers hold. */
+    private int rows;
+    /** {@code act[l]}: layer l's activations, rows × widths[l] row-major (the softmax probabilities for the last). */
+    FloatBuffer[] act;
+    /** {@code delta[l]}: ∂loss/∂z of layer l, rows × widths[l] row-major. */
+    FloatBuffer[] delta;
+    /** Pointers at the buffers above (a FloatPointer keeps no reference to its buffer: these fields do). */
+    FloatPointer[] actPointer;
+    FloatPointer[] deltaPointer;
+    /** A row of ones, as long as the widest batch: the bias gradient is δᵀ·1 (one sgemv). */
+    private FloatBuffer onesBuffer;
+    FloatPointer ones;
+    /** Heap copies of one layer's bias (the forward pass fills each row of z with it) and the updater's chunks. */
+    final float[] bias;
+    final float[] chunkParams = new float[CHUNK];
+    final float[] chunkGradient = new float[CHUNK];
+    final float[] chunkState = new float[CHUNK];
+    /** Pointers re-aimed at each mini-batch's features and labels (no allocation per step). */
+    final FusedStep.Address features = new FusedStep.Address();
+    final FusedStep.Address labels = new FusedStep.Address();
+
+    private FusedBuffers(int[] widths) {
+        this.widths = widths.clone();
+        this.bias = new float[Arrays.stream(widths).max().orElse(1)];
+    }
+
+    /** This thread's buffers for layers of {@code widths}, holding at least {@code rows} examples. */
+    static FusedBuffers forThread(int[] widths, int rows) {
+        FusedBuffers b = PER_THREAD.get().computeIfAbsent(Arrays.toString(widths), k -> new FusedBuffers(widths));
+        if (b.rows < rows) {
+            b.grow(rows);
+        }
+        return b;
+    }
+
+    private void grow(int newRows) {
+        int layers = widths.length;
+        act = new FloatBuffer[layers];
+        delta = new FloatBuffer[layers];
+        actPointer = new FloatPointer[layers];
+        deltaPointer = new FloatPointer[layers];
+        for (int l = 0; l < layers; l++) {
+            act[l] = direct((long) newRows * widths[l]);
+            delta[l] = direct((long) newRows * widths[l]);
+            actPointer[l] = new FloatPointer(act[l]);
+            deltaPointer[l] = new FloatPointer(delta[l]);
+        }
+        FloatBuffer one = direct(newRows);
+        for (int i = 0; i < newRows; i++) {
+            one.put(i, 1f);
+        }
+        onesBuffer = one;
+        ones = new FloatPointer(one);
+        rows = newRows;
+        ALLOCATIONS.increment();
+    }
+
+    private static FloatBuffer direct(long floats) {
+        if (floats > Integer.MAX_VALUE / 4) {
+            throw new IllegalArgumentException("fused step: a buffer of " + floats + " floats is too large");
+        }
+        return ByteBuffer.allocateDirect((int) floats * 4).order(ByteOrder.nativeOrder()).asFloatBuffer();
+    }
+}

@@ -1,0 +1,532 @@
+package dev.imgtrain.model;
+
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.openblas.global.openblas_nolapack;
+import org.deeplearning4j.nn.conf.BackpropType;
+import org.deeplearning4j.nn.conf.GradientNormalization;
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import org.deeplearning4j.nn.conf.layers.BaseLayer;
+import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.nn.updater.MultiLayerUpdater;
+import org.deeplearning4j.nn.updater.UpdaterBlock;
+import org.deeplearning4j.optimize.api.TrainingListener;
+import org.nd4j.linalg.activations.IActivation;
+import org.nd4j.linalg.activations.impl.ActivationIdentity;
+import org.nd4j.linalg.activations.impl.ActivationReLU;
+import org.nd4j.linalg.activations.impl.ActivationSigmoid;
+import org.nd4j.linalg.activations.impl.ActivationSoftmax;
+import org.nd4j.linalg.activations.impl.ActivationTanH;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.learning.GradientUpdater;
+import org.nd4j.linalg.learning.NesterovsUpdater;
+import org.nd4j.linalg.learning.RmsPropUpdater;
+import org.nd4j.linalg.learning.SgdUpdater;
+import org.nd4j.linalg.learning.config.Nesterovs;
+import org.nd4j.linalg.learning.config.RmsProp;
+import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
+
+import java.nio.FloatBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.LongAdder;
+
+import static org.bytedeco.openblas.global.openblas_nolapack.CblasColMajor;
+import static org.bytedeco.openblas.global.openblas_nolapack.CblasNoTrans;
+import static org.bytedeco.openblas.global.openblas_nolapack.CblasRowMajor;
+import static org.bytedeco.openblas.global.openblas_nolapack.CblasTrans;
+
+/**
+ * One training step of a dense stack (dense layers, then softmax with cross-entropy) as one call on the CPU
+ * ({@code model.layer-implementation = fused}): forward pass, loss, backward pass and the updater, directly on the
+ * network's own flat parameter, gradient and updater-state arrays. Each matrix product is one BLAS call on that memory;
+ * bias, activations, softmax and the updater are loops; the working memory is {@link FusedBuffers}, allocated once per
+ * thread. No ND4J op runs and no array is created per step: DL4J 1.0.0-M2 spends 10-30 µs in each of its hundred-odd
+ * ops a step, most of the step for small networks.
+ *
+ * <p>The arithmetic is DL4J's: {@code LossMCXENT} with softmax (its 1e-10 clipping in the score only), the gradient
+ * divided by the batch size ({@code BaseMultiLayerUpdater}), then each updater block's rule as ND4J's updater ops
+ * compute it (SGD, RMSProp, Nesterov momentum), the step {@code params -= update}, the iteration count and the score.
+ * The results differ from DL4J's only by float rounding (other summation orders inside BLAS). Parameters and updater
+ * state stay where DL4J keeps them, so parameter averaging, checkpoints, model.zip and evaluation see the same arrays.
+ *
+ * <p>{@link #unsupported} says which networks it cannot run (anything else: other layers, losses, activations,
+ * updaters, regularisation, dropout, a GPU backend); {@link FusedNetwork} gives those to DL4J.
+ */
+public final class FusedStep {
+    /** Steps taken by fused steps in this JVM (all threads): for tests. */
+    static final LongAdder STEPS = new LongAdder();
+    private static final boolean HOST_MEMORY = Nd4j.getBackend().getClass().getName().contains(".cpu.");
+
+    private enum Activation { IDENTITY, RELU, TANH, SIGMOID, SOFTMAX }
+
+    /** A dense layer: its weights (nIn×nOut, column-major as DL4J stores them) and bias at offsets of the flat arrays. */
+    private record Layer(int nIn, int nOut, int weights, int bias, Activation activation) {
+    }
+
+    /**
+     * An updater block: parameters [from, to) of the flat array, their state from {@code state} on, and pointers at its
+     * first parameter and gradient (for BLAS).
+     */
+    private record Block(int from, int to, int state, GradientUpdater<?> updater, FloatPointer param,
+                         FloatPointer grad) {
+    }
+
+    private final MultiLayerNetwork net;
+    private final Layer[] layers;
+    private final int[] widths;
+    private final List<Block> blocks;
+    private final INDArray params;
+    private final INDArray gradient;
+    private final INDArray state;
+    private final FloatBuffer paramsBuffer;
+    private final FloatBuffer gradientBuffer;
+    private final FloatBuffer stateBuffer;
+    private final FloatPointer[] w;
+    private final FloatPointer[] b;
+    private final FloatPointer[] dw;
+    private final FloatPointer[] db;
+    private final FloatPointer paramsPointer;
+    private final FloatPointer gradientPointer;
+    private final boolean divideByBatch;
+    private long correct = -1;
+
+    private FusedStep(MultiLayerNetwork net) {
+        this.net = net;
+        MultiLayerConfiguration conf = net.getLayerWiseConfigurations();
+        int n = conf.getConfs().size();
+        layers = new Layer[n];
+        widths = new int[n];
+        int offset = 0;
+        for (int l = 0; l < n; l++) {
+            org.deeplearning4j.nn.conf.layers.FeedForwardLayer layer =
+                    (org.deeplearning4j.nn.conf.layers.FeedForwardLayer) conf.getConf(l).getLayer();
+            int nIn = Math.toIntExact(layer.getNIn());
+            int nOut = Math.toIntExact(layer.getNOut());
+            layers[l] = new Layer(nIn, nOut, offset, offset + nIn * nOut, activation(layer.getActivationFn()));
+            widths[l] = nOut;
+            offset += nIn * nOut + nOut;
+        }
+        net.initGradientsView();
+        params = net.params();
+        gradient = net.getFlattenedGradients();
+        MultiLayerUpdater updater = (MultiLayerUpdater) net.getUpdater(true);
+        state = updater.getStateViewArray();
+        paramsBuffer = window(params);
+        gradientBuffer = window(gradient);
+        stateBuffer = state == null ? null : window(state);
+        paramsPointer = new FloatPointer(paramsBuffer);
+        gradientPointer = new FloatPointer(gradientBuffer);
+        blocks = new ArrayList<>();
+        for (UpdaterBlock ub : updater.getUpdaterBlocks()) {
+            blocks.add(new Block(ub.getParamOffsetStart(), ub.getParamOffsetEnd(), ub.getUpdaterViewOffsetStart(),
+                    ub.getGradientUpdater(), at(paramsPointer, ub.getParamOffsetStart()),
+                    at(gradientPointer, ub.getParamOffsetStart())));
+        }
+        w = new FloatPointer[n];
+        b = new FloatPointer[n];
+        dw = new FloatPointer[n];
+        db = new FloatPointer[n];
+        for (int l = 0; l < n; l++) {
+            w[l] = at(paramsPointer, layers[l].weights());
+            b[l] = at(paramsPointer, layers[l].bias());
+            dw[l] = at(gradientPointer, layers[l].weights());
+            db[l] = at(gradientPointer, layers[l].bias());
+        }
+        divideByBatch = conf.getConf(0).isMiniBatch();
+    }
+
+    /** The fused step of {@code net}, bound to its current parameter, gradient and updater arrays. */
+    static FusedStep of(MultiLayerNetwork net) {
+        String why = unsupported(net);
+        if (why != null) {
+            throw new IllegalArgumentException("the fused training step cannot run this network: " + why);
+        }
+        return new FusedStep(net);
+    }
+
+    /** Fused steps taken in this JVM, all threads (Spark's local executors included): for tests and logs. */
+    public static long steps() {
+        return STEPS.sum();
+    }
+
+    /** Whether this step still works on {@code net}'s arrays (DL4J replaces them on {@code init} and {@code setUpdater}). */
+    boolean boundTo(MultiLayerNetwork other) {
+        return other == net && net.params() == params && net.getFlattenedGradients() == gradient
+                && net.getUpdater(false) != null && net.getUpdater(false).getStateViewArray() == state;
+    }
+
+    /** Correct predictions of the last step's forward pass (before its update). */
+    long correct() {
+        return correct;
+    }
+
+    /**
+     * Why the fused step cannot train {@code net}, or null when it can: a CPU backend, float parameters, dense layers
+     * with bias and relu/tanh/sigmoid/identity, a softmax output layer with (unweighted) cross-entropy, SGD, RMSProp or
+     * Nesterov updaters, and none of dropout, weight noise, layer normalisation, regularisation, gradient normalisation,
+     * constraints, preprocessors or truncated backpropagation.
+     */
+    public static String unsupported(MultiLayerNetwork net) {
+        if (!HOST_MEMORY) {
+            return "ND4J backend " + Nd4j.getBackend().getClass().getSimpleName() + " keeps arrays off the host";
+        }
+        MultiLayerConfiguration conf = net.getLayerWiseConfigurations();
+        if (net.params() == null || net.params().dataType() != DataType.FLOAT) {
+            return "parameters are not float32";
+        }
+        if (conf.getInputPreProcessors() != null && !conf.getInputPreProcessors().isEmpty()) {
+            return "input preprocessors";
+        }
+        if (conf.getBackpropType() != BackpropType.Standard) {
+            return "backprop type " + conf.getBackpropType();
+        }
+        int n = conf.getConfs().size();
+        long nIn = -1;
+        for (int l = 0; l < n; l++) {
+            org.deeplearning4j.nn.conf.layers.Layer layer = conf.getConf(l).getLayer();
+            boolean last = l == n - 1;
+            String where = "layer " + l + " (" + layer.getClass().getSimpleName() + ")";
+            if (last ? !(layer instanceof OutputLayer) : !(layer instanceof DenseLayer)) {
+                return where + ": expected " + (last ? "an output layer" : "a dense layer");
+            }
+            BaseLayer base = (BaseLayer) layer;
+            org.deeplearning4j.nn.conf.layers.FeedForwardLayer ff = (org.deeplearning4j.nn.conf.layers.FeedForwardLayer) layer;
+            if (nIn >= 0 && ff.getNIn() != nIn) {
+                return where + ": nIn " + ff.getNIn() + " after a layer of " + nIn;
+            }
+            nIn = ff.getNOut();
+            if (base.getIDropout() != null || base.getWeightNoise() != null
+                    || (layer instanceof DenseLayer d && d.hasLayerNorm())) {
+                return where + ": dropout, weight noise or layer normalisation";
+            }
+            if (!base.getRegularization().isEmpty() || !base.getRegularizationBias().isEmpty()) {
+                return where + ": regularisation";
+            }
+            if (base.getGradientNormalization() != null && base.getGradientNormalization() != GradientNormalization.None) {
+                return where + ": gradient normalisation " + base.getGradientNormalization();
+            }
+            if (layer.getConstraints() != null && !layer.getConstraints().isEmpty()) {
+                return where + ": constraints";
+            }
+            boolean bias = layer instanceof DenseLayer d ? d.hasBias() : ((OutputLayer) layer).hasBias();
+            if (!bias) {
+                return where + ": no bias";
+            }
+            Activation a = activation(base.getActivationFn());
+            if (a == null || (a == Activation.SOFTMAX) != last) {
+                return where + ": activation " + base.getActivationFn() + (last ? " (the output layer needs softmax)" : "");
+            }
+            if (last && !(((OutputLayer) layer).getLossFn() instanceof LossMCXENT loss && loss.getWeights() == null)) {
+                return where + ": loss " + ((OutputLayer) layer).getLossFn() + " (needs unweighted cross-entropy)";
+            }
+        }
+        for (UpdaterBlock ub : ((MultiLayerUpdater) net.getUpdater(true)).getUpdaterBlocks()) {
+            GradientUpdater<?> u = ub.getGradientUpdater();
+            if (!(u instanceof SgdUpdater || u instanceof RmsPropUpdater || u instanceof NesterovsUpdater)) {
+                return "updater " + u.getConfig().getClass().getSimpleName() + " (SGD, RMSProp and Nesterovs are fused)";
+            }
+        }
+        return null;
+    }
+
+    private static Activation activation(IActivation fn) {
+        if (fn instanceof ActivationReLU relu) {
+            return relu.equals(new ActivationReLU()) ? Activation.RELU : null;
+        }
+        if (fn instanceof ActivationIdentity) {
+            return Activation.IDENTITY;
+        }
+        if (fn instanceof ActivationTanH) {
+            return Activation.TANH;
+        }
+        if (fn instanceof ActivationSigmoid) {
+            return Activation.SIGMOID;
+        }
+        return fn instanceof ActivationSoftmax ? Activation.SOFTMAX : null;
+    }
+
+    /**
+     * Trains {@code net} on one mini-batch. Returns false, having changed nothing, when the batch is not one this step
+     * takes (masks, another rank, data type or width): the caller gives it to DL4J.
+     */
+    boolean fit(org.nd4j.linalg.dataset.api.DataSet batch) {
+        INDArray x = batch.getFeatures();
+        INDArray y = batch.getLabels();
+        Layer first = layers[0];
+        Layer last = layers[layers.length - 1];
+        if (batch.getFeaturesMaskArray() != null || batch.getLabelsMaskArray() != null || x.rank() != 2 || y.rank() != 2
+                || x.dataType() != DataType.FLOAT || y.dataType() != DataType.FLOAT || x.columns() != first.nIn()
+                || y.columns() != last.nOut() || x.rows() != y.rows() || x.rows() == 0 || x.rows() > Integer.MAX_VALUE) {
+            return false;
+        }
+        x = RowMajor.of(x);
+        y = RowMajor.of(y);
+        int rows = (int) x.rows();
+        FusedBuffers buf = FusedBuffers.forThread(widths, rows);
+        FloatPointer input = buf.features.at(x);
+        double loss = forward(buf, input, buf.labels.at(y), rows);
+        backward(buf, input, rows);
+        int iteration = net.getIterationCount();
+        int epoch = net.getEpochCount();
+        update(buf, iteration, epoch);
+        net.setScore(loss);
+        for (TrainingListener listener : net.getListeners()) {
+            listener.iterationDone(net, iteration, epoch);
+        }
+        net.setIterationCount(iteration + 1);
+        STEPS.increment();
+        return true;
+    }
+
+    /**
+     * The forward pass into {@code buf.act}, the output layer's δ = (softmax − labels)/batch into its {@code buf.delta}
+     * and the correct count; returns the mean cross-entropy (DL4J's score).
+     */
+    private double forward(FusedBuffers buf, FloatPointer input, FloatPointer labels, int rows) {
+        FloatPointer in = input;
+        for (int l = 0; l < layers.length; l++) {
+            Layer layer = layers[l];
+            int nOut = layer.nOut();
+            FloatBuffer z = buf.act[l];
+            // z = 1·bᵀ (every row the bias), then z += in·W with beta = 1: the bias folded into the product.
+            paramsBuffer.get(layer.bias(), buf.bias, 0, nOut);
+            for (int r = 0; r < rows; r++) {
+                z.put(r * nOut, buf.bias, 0, nOut);
+            }
+            openblas_nolapack.cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, nOut, layer.nIn(), 1f,
+                    in, layer.nIn(), w[l], layer.nIn(), 1f, buf.actPointer[l], nOut);
+            if (layer.activation() != Activation.SOFTMAX) {
+                activate(z, rows * nOut, layer.activation());
+            }
+            in = buf.actPointer[l];
+        }
+        int last = layers.length - 1;
+        int classes = layers[last].nOut();
+        // The labels into our own buffer, where Java reads them (one BLAS copy, no array per step).
+        FloatBuffer y = buf.delta[last];
+        openblas_nolapack.cblas_scopy(rows * classes, labels, 1, buf.deltaPointer[last], 1);
+        return softmaxLoss(buf.act[last], y, rows, classes);
+    }
+
+    /**
+     * Per row: counts it correct when z's largest entry is the label's; p = softmax(z) in place; the loss
+     * −Σ y·log(max(p, 1e-10)) (DL4J's clipping, in the score only); δ = (p − y) / batch in place of y.
+     */
+    private double softmaxLoss(FloatBuffer z, FloatBuffer y, int rows, int classes) {
+        float scale = divideByBatch ? 1f / rows : 1f;
+        double loss = 0;
+        long right = 0;
+        for (int r = 0; r < rows; r++) {
+            int o = r * classes;
+            int best = 0;
+            int truth = 0;
+            float max = z.get(o);
+            for (int j = 1; j < classes; j++) {
+                float v = z.get(o + j);
+                if (v > max) {
+                    max = v;
+                    best = j;
+                }
+                if (y.get(o + j) > y.get(o + truth)) {
+                    truth = j;
+                }
+            }
+            right += best == truth ? 1 : 0;
+            float sum = 0;
+            for (int j = 0; j < classes; j++) {
+                float e = (float) Math.exp(z.get(o + j) - max);
+                z.put(o + j, e);
+                sum += e;
+            }
+            for (int j = 0; j < classes; j++) {
+                float p = z.get(o + j) / sum;
+                float label = y.get(o + j);
+                z.put(o + j, p);
+                if (label != 0) {
+                    loss -= label * Math.log(Math.max(p, 1e-10f));
+                }
+                y.put(o + j, (p - label) * scale);
+            }
+        }
+        correct = right;
+        return loss / rows;
+    }
+
+    /** Gradients into the network's gradient array, layer by layer from the top. */
+    private void backward(FusedBuffers buf, FloatPointer input, int rows) {
+        for (int l = layers.length - 1; l >= 0; l--) {
+            Layer layer = layers[l];
+            int nIn = layer.nIn();
+            int nOut = layer.nOut();
+            FloatPointer delta = buf.deltaPointer[l];
+            FloatPointer a = l == 0 ? input : buf.actPointer[l - 1];
+            // db = δᵀ·1
+            openblas_nolapack.cblas_sgemv(CblasRowMajor, CblasTrans, rows, nOut, 1f, delta, nOut, buf.ones, 1,
+                    0f, db[l], 1);
+            // dW = aᵀ·δ (nIn×nOut, column-major as DL4J stores W)
+            openblas_nolapack.cblas_sgemm(CblasColMajor, CblasNoTrans, CblasTrans, nIn, nOut, rows, 1f,
+                    a, nIn, delta, nOut, 0f, dw[l], nIn);
+            if (l > 0) {
+                // δ_below = (δ·Wᵀ) ⊙ f'(z_below); the examples' own gradient (l = 0) is never needed.
+                openblas_nolapack.cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, nIn, nOut, 1f,
+                        delta, nOut, w[l], nIn, 0f, buf.deltaPointer[l - 1], nIn);
+                derivative(buf.delta[l - 1], buf.act[l - 1], rows * nIn, layers[l - 1].activation());
+            }
+        }
+    }
+
+    /** Each updater block's rule on its parameters, as ND4J's updater ops compute it, then params −= update. */
+    private void update(FusedBuffers buf, int iteration, int epoch) {
+        for (Block block : blocks) {
+            GradientUpdater<?> u = block.updater();
+            int n = block.to() - block.from();
+            float lr = (float) u.getConfig().getLearningRate(iteration, epoch);
+            if (u instanceof SgdUpdater) {
+                // params −= lr·g
+                openblas_nolapack.cblas_saxpy(n, -lr, block.grad(), 1, block.param(), 1);
+            } else if (u instanceof RmsPropUpdater) {
+                RmsProp c = (RmsProp) u.getConfig();
+                rmsProp(buf, block, n, lr, (float) c.getRmsDecay(), (float) c.getEpsilon());
+            } else {
+                Nesterovs c = (Nesterovs) u.getConfig();
+                nesterovs(buf, block, n, lr, (float) c.currentMomentum(iteration, epoch));
+            }
+        }
+    }
+
+    /** s = decay·s + (1 − decay)·g²; params −= lr·g / (√s + ε) (ND4J's rms_prop_updater), chunk by chunk. */
+    private void rmsProp(FusedBuffers buf, Block block, int n, float lr, float decay, float epsilon) {
+        float keep = 1 - decay;
+        float[] p = buf.chunkParams;
+        float[] g = buf.chunkGradient;
+        float[] s = buf.chunkState;
+        for (int done = 0; done < n; done += FusedBuffers.CHUNK) {
+            int m = Math.min(FusedBuffers.CHUNK, n - done);
+            int po = block.from() + done;
+            int so = block.state() + done;
+            paramsBuffer.get(po, p, 0, m);
+            gradientBuffer.get(po, g, 0, m);
+            stateBuffer.get(so, s, 0, m);
+            for (int i = 0; i < m; i++) {
+                float x = g[i];
+                float mean = s[i] * decay + x * x * keep;
+                s[i] = mean;
+                p[i] -= lr * x / ((float) Math.sqrt(mean) + epsilon);
+            }
+            paramsBuffer.put(po, p, 0, m);
+            stateBuffer.put(so, s, 0, m);
+        }
+    }
+
+    /**
+     * v' = μ·v − lr·g; update = μ·v + (−μ − 1)·v'; params −= update (ND4J's nesterovs_updater), chunk by chunk.
+     */
+    private void nesterovs(FusedBuffers buf, Block block, int n, float lr, float momentum) {
+        float momentumT = -momentum - 1;
+        float[] p = buf.chunkParams;
+        float[] g = buf.chunkGradient;
+        float[] v = buf.chunkState;
+        for (int done = 0; done < n; done += FusedBuffers.CHUNK) {
+            int m = Math.min(FusedBuffers.CHUNK, n - done);
+            int po = block.from() + done;
+            int so = block.state() + done;
+            paramsBuffer.get(po, p, 0, m);
+            gradientBuffer.get(po, g, 0, m);
+            stateBuffer.get(so, v, 0, m);
+            for (int i = 0; i < m; i++) {
+                float prev = momentum * v[i];
+                float next = prev - lr * g[i];
+                v[i] = next;
+                p[i] -= prev + momentumT * next;
+            }
+            paramsBuffer.put(po, p, 0, m);
+            stateBuffer.put(so, v, 0, m);
+        }
+    }
+
+    private static void activate(FloatBuffer z, int n, Activation activation) {
+        switch (activation) {
+            case RELU -> {
+                for (int i = 0; i < n; i++) {
+                    float v = z.get(i);
+                    z.put(i, v > 0 ? v : 0f);
+                }
+            }
+            case TANH -> {
+                for (int i = 0; i < n; i++) {
+                    z.put(i, (float) Math.tanh(z.get(i)));
+                }
+            }
+            case SIGMOID -> {
+                for (int i = 0; i < n; i++) {
+                    z.put(i, (float) (1 / (1 + Math.exp(-z.get(i)))));
+                }
+            }
+            default -> {
+                // identity
+            }
+        }
+    }
+
+    /** δ ⊙= f'(z), from the activations a = f(z): relu 1[a > 0], tanh 1 − a², sigmoid a(1 − a). */
+    private static void derivative(FloatBuffer delta, FloatBuffer a, int n, Activation activation) {
+        switch (activation) {
+            case RELU -> {
+                for (int i = 0; i < n; i++) {
+                    if (!(a.get(i) > 0)) {
+                        delta.put(i, 0f);
+                    }
+                }
+            }
+            case TANH -> {
+                for (int i = 0; i < n; i++) {
+                    float v = a.get(i);
+                    delta.put(i, delta.get(i) * (1 - v * v));
+                }
+            }
+            case SIGMOID -> {
+                for (int i = 0; i < n; i++) {
+                    float v = a.get(i);
+                    delta.put(i, delta.get(i) * v * (1 - v));
+                }
+            }
+            default -> {
+                // identity
+            }
+        }
+    }
+
+    /** The whole float buffer under {@code array}, positioned at the array's first element (contiguous arrays only). */
+    private static FloatBuffer window(INDArray array) {
+        if (array.dataType() != DataType.FLOAT || array.elementWiseStride() != 1) {
+            throw new IllegalArgumentException("fused step: expected a contiguous float array, got " + array.shapeInfoToString());
+        }
+        FloatBuffer whole = array.data().asNioFloat();
+        return whole.position((int) array.offset()).slice();
+    }
+
+    private static FloatPointer at(FloatPointer base, long elements) {
+        return new FloatPointer(base).position(base.position() + elements);
+    }
+
+    /** A float pointer re-aimed at each mini-batch's array (no pointer object per step). */
+    static final class Address extends FloatPointer {
+        Address() {
+            super((Pointer) null);
+        }
+
+        /** This pointer at the first element of {@code array}, which must be row-major with its own buffer. */
+        Address at(INDArray array) {
+            address = array.data().address();
+            position = 0;
+            limit = array.length();
+            capacity = array.length();
+            return this;
+        }
+    }
+}
