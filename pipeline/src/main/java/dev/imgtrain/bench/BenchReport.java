@@ -20,6 +20,7 @@ final class BenchReport {
     static final List<String> PRINTED = List.of("spark_vs_pytorch_epoch_ratio", "time_to_98_vs_pytorch_ratio",
             "cifar_spark_vs_pytorch_epoch_ratio", "stream_vs_cached_per_example_ratio", "spark_vs_local_epoch_ratio",
             "local_epoch_vs_floor_ratio", "gemm_epoch_vs_floor_ratio", "local_epoch_vs_gemm_ratio",
+            "step_fused_vs_products_ratio", "step_gemm_vs_fused_ratio", "step_dl4j_vs_fused_ratio",
             "time_to_98_vs_local_ratio", "mllib_accuracy_at_equal_time", "ingest_vs_gunzip_ratio_mnist",
             "ingest_vs_gunzip_ratio_cifar10");
 
@@ -45,6 +46,9 @@ final class BenchReport {
         // Where plain DL4J's epoch goes: its matrix products at their real shapes, against the floor and the epoch.
         report.put("gemm_epoch_vs_floor_ratio", f.ratio("gemm_epoch_seconds", "floor_epoch_seconds"));
         report.put("local_epoch_vs_gemm_ratio", f.ratio("local_epoch_seconds", "gemm_epoch_seconds"));
+        report.put("step_fused_vs_products_ratio", f.ratio("step_fused_seconds", "step_products_seconds"));
+        report.put("step_gemm_vs_fused_ratio", f.ratio("step_gemm_seconds", "step_fused_seconds"));
+        report.put("step_dl4j_vs_fused_ratio", f.ratio("step_dl4j_seconds", "step_fused_seconds"));
         report.put("time_to_98_vs_local_ratio", f.ratio("spark_seconds_to_target", "local_seconds_to_target"));
         report.put("mllib_accuracy_at_equal_time", mllib == null ? null : mllib.get("test_accuracy"));
         report.put("ingest_vs_gunzip_ratio_mnist", f.ratio("ingest_mnist_seconds", "gunzip_mnist_seconds"));

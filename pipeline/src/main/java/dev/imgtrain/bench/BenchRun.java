@@ -154,12 +154,17 @@ public final class BenchRun {
         double plainLoadSeconds = (System.nanoTime() - loadStart) / 1e9;
         List<DataSet> testBatches = Benchmarks.testBatches(spark, features, 1000);
         examples = batches.stream().mapToLong(DataSet::numExamples).sum();
+        // One worker's mini-batches (the first 200 of them), for the step profile.
+        int perWorker = base.train().batchSizePerWorker();
+        List<DataSet> workerBatches = Benchmarks.trainBatches(spark, features, perWorker, 200 * perWorker,
+                base.train().seed());
         double flopsPerEpoch = 2.0 * Benchmarks.trainingMacsPerExample(spec, 784, 10) * examples;
         for (int r = 0; r < o.repeats(); r++) {
             double gflops = Benchmarks.matmulGflops(2048, 5, cores);
             figures.add("matmul_gflops", gflops);
             figures.add("floor_epoch_seconds", flopsPerEpoch / (gflops * 1e9));
             figures.add("gemm_epoch_seconds", Benchmarks.gemmEpochSeconds(spec, 784, 10, spec.batchSize(), examples, 20, cores));
+            stepProfile(spec, perWorker, workerBatches);
             // Plain DL4J and imgtrain on Spark, each trained epoch by epoch up to the target accuracy: the second
             // epoch of each is the epoch figure (the first includes JIT warm-up, and for Spark the batch export).
             Benchmarks.Convergence plain = Benchmarks.plainTimeToAccuracy(spec, 784, 10, base.train().seed(),
@@ -170,10 +175,15 @@ public final class BenchRun {
                 figures.add("local_epoch_nd4j_updater_seconds",
                         plainEpochSeconds(spec.withUpdaterImplementation("nd4j"), batches, testBatches));
             }
-            if ("gemm".equals(spec.layerImplementation())) {
+            if (!"dl4j".equals(spec.layerImplementation())) {
                 // DL4J's own dense and output layers instead of GemmLayers: what the single gemm is worth.
                 figures.add("local_epoch_dl4j_layers_seconds",
                         plainEpochSeconds(spec.withLayerImplementation("dl4j"), batches, testBatches));
+            }
+            if ("fused".equals(spec.layerImplementation())) {
+                // GemmLayers instead of the fused step: what the fused step is worth.
+                figures.add("local_epoch_gemm_layers_seconds",
+                        plainEpochSeconds(spec.withLayerImplementation("gemm"), batches, testBatches));
             }
             figures.add("local_seconds_to_target", plainLoadSeconds + plain.secondsToTarget());
             // The PyTorch peer, in this repeat, just before imgtrain's run: both see the same machine mode.
@@ -207,6 +217,22 @@ public final class BenchRun {
             }
         }
         return o.mllibBudget() < 0 ? null : mllib(features);
+    }
+
+    /**
+     * One worker's step (one thread) of each layer implementation, inside and outside its matrix products, and the
+     * sgemm rate at the step's shapes: {@code step_products_seconds}, {@code step_sgemm_gflops},
+     * {@code step_<implementation>_seconds} and {@code step_<implementation>_outside_products_seconds}.
+     */
+    private void stepProfile(NetworkSpec spec, int perWorker, List<DataSet> workerBatches) {
+        double products = StepProfile.productSeconds(spec, 784, 10, perWorker, 200);
+        figures.add("step_products_seconds", products);
+        figures.add("step_sgemm_gflops", 2.0 * Benchmarks.trainingMacsPerExample(spec, 784, 10) * perWorker / products / 1e9);
+        for (String implementation : List.of("fused", "gemm", "dl4j")) {
+            StepProfile.Step s = StepProfile.measure(spec, implementation, 784, 10, workerBatches, 200, products);
+            figures.add("step_" + implementation + "_seconds", s.stepSeconds());
+            figures.add("step_" + implementation + "_outside_products_seconds", s.outsideProductsSeconds());
+        }
     }
 
     /** The PyTorch peer on {@code dataset}, each thread split; figures under {@code prefix}. */
