@@ -46,6 +46,21 @@ public final class Checks {
         return value;
     }
 
+    /** A number in [min, max]. */
+    public static double doubleIn(Config c, String key, double min, double max) {
+        double value;
+        try {
+            value = c.getDouble(key);
+        } catch (com.typesafe.config.ConfigException.WrongType e) {
+            throw new ConfigException(key + " = " + c.getValue(key).render() + ": expected a number in [" + min + ", "
+                    + max + "]", e);
+        }
+        if (!(value >= min && value <= max)) {
+            throw new ConfigException(key + " = " + value + ": expected a number in [" + min + ", " + max + "]");
+        }
+        return value;
+    }
+
     /** A number in [0, 1] (an accuracy or a fraction). */
     public static double fraction(Config c, String key) {
         double value;

@@ -22,7 +22,7 @@ public record PipelineConfig(String dataset, String format, String source, Strin
         NetworkSpec spec = NetworkSpec.from(model);
         Config effective = c.withValue("model", model.root());
         int presetAveraging = Checks.intIn(effective, "model.averaging-frequency", 1, 100_000);
-        TrainConfig train = TrainConfig.from(c, preset, spec.batchSize(), presetAveraging);
+        TrainConfig train = TrainConfig.from(c, preset, spec.batchSize(), presetAveraging, effective);
         EvaluateConfig evaluate = new EvaluateConfig(Checks.runIdOrEmpty(c, "evaluate.run"),
                 Checks.intIn(c, "evaluate.batch-size", 1, 1 << 20));
         return new PipelineConfig(dataset, format, source, warehouse, partitions, train, evaluate, StorageConfig.from(c), spec,
@@ -43,8 +43,9 @@ public record PipelineConfig(String dataset, String format, String source, Strin
     public record TrainConfig(String preset, int epochs, int workers, long seed, String runId, int batchSizePerWorker,
                               int averagingFrequency, int prefetch, int batchCacheMb, double validationFraction,
                               int maxExamples, boolean checkpoints, boolean collectStats, double stopAtAccuracy,
-                              String ifCommitted, boolean fresh) {
-        static TrainConfig from(Config c, String preset, int presetBatchSize, int presetAveraging) {
+                              String ifCommitted, boolean fresh, double blockMomentum, double blockLearningRate,
+                              boolean blockNesterov) {
+        static TrainConfig from(Config c, String preset, int presetBatchSize, int presetAveraging, Config effective) {
             int batch = Checks.intIn(c, "train.batch-size", 0, 1 << 16);
             int averaging = Checks.intIn(c, "train.averaging-frequency", 0, 100_000);
             int workers = Checks.intIn(c, "train.workers", 1, 10_000);
@@ -67,7 +68,24 @@ public record PipelineConfig(String dataset, String format, String source, Strin
                     c.getBoolean("train.collect-stats"),
                     Checks.fraction(c, "train.stop-at-accuracy"),
                     Checks.oneOf(c, "train.if-committed", "fail", "skip"),
-                    c.getBoolean("train.fresh"));
+                    c.getBoolean("train.fresh"),
+                    "preset".equals(c.getValue("train.block-momentum").unwrapped())
+                            ? blockMomentum(effective, "model.block-momentum", workers)
+                            : blockMomentum(c, "train.block-momentum", workers),
+                    Checks.doubleIn(c, "train.block-learning-rate", 0.1, 10),
+                    c.getBoolean("train.block-nesterov"));
+        }
+
+        /** A block momentum: a value in [0, 0.99], or {@code auto} = 1 - 1/workers (0 with one worker). */
+        private static double blockMomentum(Config c, String key, int workers) {
+            if ("auto".equals(c.getValue(key).unwrapped())) {
+                return 1.0 - 1.0 / workers;
+            }
+            try {
+                return Checks.doubleIn(c, key, 0, 0.99);
+            } catch (ConfigException e) {
+                throw new ConfigException(e.getMessage().replace("expected a number", "expected auto or a number"), e);
+            }
         }
     }
 

@@ -204,6 +204,14 @@ public final class Warehouse {
         writeAtomically(target, text.getBytes(StandardCharsets.UTF_8));
     }
 
+    public byte[] readBytes(Path path) {
+        try (InputStream in = fs.open(path)) {
+            return in.readAllBytes();
+        } catch (IOException e) {
+            throw new UncheckedIOException(path + ": cannot read: " + e.getMessage(), e);
+        }
+    }
+
     public <T> T readJson(Path path, Class<T> type) {
         try (InputStream in = fs.open(path)) {
             return JSON.readValue(in, type);

@@ -65,6 +65,19 @@ record Resume(int epoch, Path checkpoint, List<EpochMetrics> metrics, String jso
         }
     }
 
+    /**
+     * The block momentum saved beside the checkpoint (see {@link BlockMomentum}); the run's configuration, checked
+     * equal, says whether there is one.
+     */
+    void restore(Warehouse warehouse, BlockMomentum momentum, long parameters) {
+        Path state = TrainJob.blockMomentumFile(checkpoint);
+        if (!warehouse.exists(state)) {
+            throw new IllegalStateException(state + " is missing: the run trains with train.block-momentum and its "
+                    + "checkpoint " + checkpoint.getName() + " needs it; --fresh starts the run over");
+        }
+        momentum.restore(warehouse.readBytes(state), parameters, state.toString());
+    }
+
     /** Files a killed or failed attempt left half written ({@code _<name>.part-<uuid>}, see Warehouse.writeAtomically). */
     private static void removeHalfWritten(Warehouse warehouse, Path runDir) {
         try {

@@ -136,8 +136,12 @@ public final class TrainJob {
         PipelineConfig.TrainConfig tc = config.train();
         MultiLayerNetwork network = NetworkFactory.network(config.model(), manifest.features(), manifest.numClasses(), tc.seed());
         int firstEpoch = 1;
+        BlockMomentum momentum = new BlockMomentum(tc.blockMomentum(), tc.blockLearningRate(), tc.blockNesterov());
         if (resume != null) {
             resume.restore(warehouse, network);
+            if (momentum.active()) {
+                resume.restore(warehouse, momentum, network.numParams());
+            }
             firstEpoch = resume.epoch() + 1;
             LOG.info("train {}: resuming after epoch {} from {} ({} epochs asked)", runId, resume.epoch(),
                     resume.checkpoint(), tc.epochs());
@@ -168,6 +172,11 @@ public final class TrainJob {
         List<Integer> prefetch = new ArrayList<>();
         StringBuilder jsonl = new StringBuilder(resume == null ? "" : resume.jsonl());
         long epochsStarted = System.nanoTime();
+        if (momentum.active()) {
+            momentum.start(network);
+            LOG.info("train {}: block momentum {} (block learning rate {}, {}) after each averaging", runId,
+                    tc.blockMomentum(), tc.blockLearningRate(), tc.blockNesterov() ? "Nesterov" : "classic");
+        }
         try {
             for (int epoch = firstEpoch; epoch <= tc.epochs(); epoch++) {
                 jsc.setJobDescription("train " + runId + ": epoch " + epoch + "/" + tc.epochs());
@@ -178,6 +187,9 @@ public final class TrainJob {
                     // Spark slices the list into contiguous, equal parts: averaging-frequency files per worker.
                     JavaRDD<String> paths = jsc.parallelize(round, Math.min(tc.workers(), round.size()));
                     sparkNet.fitPaths(master.withKnownCount(paths, round.size()), loader);
+                    if (momentum.active()) {
+                        momentum.afterRound(sparkNet.getNetwork());
+                    }
                 }
                 double seconds = (System.nanoTime() - start) / 1e9;
                 TrainingHistory.Epoch fitted = history.take();
@@ -213,6 +225,11 @@ public final class TrainJob {
                         .writeValueAsString(m)).append('\n');
                 warehouse.writeText(new Path(runDir, "metrics.jsonl"), jsonl.toString());
                 if (tc.checkpoints()) {
+                    if (momentum.active()) {
+                        // Before the checkpoint: a checkpoint that exists has its block momentum beside it.
+                        warehouse.writeAtomically(blockMomentumFile(new Path(runDir, "checkpoints/epoch-" + epoch + ".zip")),
+                                momentum.state());
+                    }
                     ModelStore.save(warehouse, new Path(runDir, "checkpoints/epoch-" + epoch + ".zip"), sparkNet.getNetwork());
                 }
                 LOG.info("epoch {}/{}: loss {}, accuracy {}, val_loss {}, val_accuracy {} ({}), {} s, {} examples/s",
@@ -232,6 +249,11 @@ public final class TrainJob {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** The block momentum state saved beside {@code checkpoint} (epoch-N.zip: epoch-N.block-momentum.bin). */
+    static Path blockMomentumFile(Path checkpoint) {
+        return new Path(checkpoint.getParent(), checkpoint.getName().replace(".zip", ".block-momentum.bin"));
     }
 
     /**
@@ -258,6 +280,7 @@ public final class TrainJob {
         effective.put("workers", tc.workers());
         effective.put("batch_size_per_worker", tc.batchSizePerWorker());
         effective.put("averaging_frequency", tc.averagingFrequency());
+        effective.put("block_momentum", tc.blockMomentum());
         return effective;
     }
 

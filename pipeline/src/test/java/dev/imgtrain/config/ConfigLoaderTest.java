@@ -49,6 +49,23 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void blockMomentumIsThePresetsUnlessTrainSetsItAndAutoIsOneMinusOneOverTheWorkers() {
+        assertEquals(0.6, new ConfigLoader().load().train().blockMomentum(), "mnist-dense-512's");
+        assertEquals(0.0, new ConfigLoader().withFlag("train.preset", "fashion-dense-512").load().train().blockMomentum());
+        assertEquals(0.0, new ConfigLoader().withSetting("train.block-momentum=0").load().train().blockMomentum());
+        assertEquals(0.3, new ConfigLoader().withSetting("model.block-momentum=0.3").load().train().blockMomentum());
+        assertEquals(0.75, new ConfigLoader().withSetting("train.block-momentum=auto").withSetting("train.workers=4")
+                .load().train().blockMomentum());
+        assertEquals(0.0, new ConfigLoader().withSetting("train.block-momentum=auto").withSetting("train.workers=1")
+                .load().train().blockMomentum(), "one worker: nothing to make up for");
+        assertEquals(1.0, new ConfigLoader().load().train().blockLearningRate());
+        assertEquals("train.block-momentum = 1.0: expected auto or a number in [0.0, 0.99]",
+                error(new ConfigLoader().withSetting("train.block-momentum=1")));
+        assertEquals("model.block-momentum = \"lots\": expected auto or a number in [0.0, 0.99]",
+                error(new ConfigLoader().withSetting("model.block-momentum=lots")));
+    }
+
+    @Test
     void precedenceIsDefaultsThenFileThenSetThenFlags(@TempDir Path dir) throws Exception {
         File file = dir.resolve("my.conf").toFile();
         Files.writeString(file.toPath(), "train { epochs = 3, workers = 3, seed = 3 }\nwarehouse = \"/from/file\"\n");
