@@ -38,7 +38,7 @@ class ConfigLoaderTest {
 
     @Test
     void averagingFrequencyIsThePresetsUnlessTrainSetsIt() {
-        assertEquals(100, new ConfigLoader().withFlag("train.preset", "cifar10-dense-32-16").load().train().averagingFrequency());
+        assertEquals(400, new ConfigLoader().withFlag("train.preset", "cifar10-dense-32-16").load().train().averagingFrequency());
         assertEquals(20, new ConfigLoader().withFlag("train.preset", "mnist-dense-32-16").load().train().averagingFrequency());
         assertEquals(7, new ConfigLoader().withSetting("train.averaging-frequency=7").load().train().averagingFrequency());
         assertEquals(9, new ConfigLoader().withSetting("model.averaging-frequency=9").load().train().averagingFrequency());
