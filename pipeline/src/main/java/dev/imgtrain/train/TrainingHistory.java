@@ -4,7 +4,6 @@ import dev.imgtrain.model.CorrectCount;
 import dev.imgtrain.model.FusedNetwork;
 import dev.imgtrain.model.GemmLayers;
 import org.apache.spark.SparkContext;
-import org.apache.spark.util.DoubleAccumulator;
 import org.apache.spark.util.LongAccumulator;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.api.Model;
@@ -26,28 +25,40 @@ import org.nd4j.linalg.dataset.api.MultiDataSet;
  * ({@link GemmLayers.OutputImpl#takeTrainingCorrect}), which have the step's pre-activations anyway; with DL4J's own output layer ({@code model.layer-implementation = dl4j}) the hook runs one extra inference
  * forward pass per batch before the fit instead (about a third of a step more).
  *
+ * <p>The loss is summed in fixed point ({@link #LOSS_SCALE}, a long accumulator), not as a double: Spark merges the
+ * tasks' accumulators in the order the tasks finish, and double addition is not associative, so the same run's epoch
+ * loss differed in its last bit from run to run (BatchCacheIT saw it). Integer sums do not depend on the order.
+ *
  * <p>Spark merges a task's accumulator updates once it succeeds; a task Spark retries after a lost executor is counted
  * again in both the loss and the example count, which can move the epoch's mean slightly but not its scale.
  */
 public final class TrainingHistory implements TrainingHook {
     private static final long serialVersionUID = 1L;
 
-    private final DoubleAccumulator lossSum;
+    /** Loss units per 1.0: 2^24, about 6e-8 per batch, far below the 4 decimals a history shows. */
+    static final double LOSS_SCALE = 1 << 24;
+    /** Largest batch loss (score times examples) the fixed-point sum takes; larger or not finite: the epoch is NaN. */
+    static final double LOSS_LIMIT = 1e9;
+
+    private final LongAccumulator lossSum;
+    private final LongAccumulator lossNotFinite;
     private final LongAccumulator correct;
     private final LongAccumulator examples;
     /** Correct predictions of the batch about to be fitted, when the output layer does not count them itself. */
     private transient long pendingCorrect = -1;
 
-    private TrainingHistory(DoubleAccumulator lossSum, LongAccumulator correct, LongAccumulator examples) {
+    private TrainingHistory(LongAccumulator lossSum, LongAccumulator lossNotFinite, LongAccumulator correct,
+                            LongAccumulator examples) {
         this.lossSum = lossSum;
+        this.lossNotFinite = lossNotFinite;
         this.correct = correct;
         this.examples = examples;
     }
 
     /** A history whose accumulators are registered with {@code sc} (named, so the Spark UI shows them per stage). */
     public static TrainingHistory register(SparkContext sc, String runId) {
-        return new TrainingHistory(sc.doubleAccumulator("train loss sum " + runId),
-                sc.longAccumulator("train correct " + runId), sc.longAccumulator("train examples " + runId));
+        return new TrainingHistory(sc.longAccumulator("train loss sum x 2^24 " + runId),
+                sc.longAccumulator("train loss not finite " + runId), sc.longAccumulator("train correct " + runId), sc.longAccumulator("train examples " + runId));
     }
 
     /** One epoch's figures. */
@@ -57,12 +68,22 @@ public final class TrainingHistory implements TrainingHook {
     /** The sums since the last call, as means; then starts the next epoch from zero. Driver only. */
     public Epoch take() {
         long n = examples.value();
-        Epoch epoch = n == 0 ? new Epoch(Double.NaN, Double.NaN, 0)
-                : new Epoch(lossSum.value() / n, (double) correct.value() / n, n);
+        double loss = lossNotFinite.value() > 0 ? Double.NaN : lossSum.value() / LOSS_SCALE / n;
+        Epoch epoch = n == 0 ? new Epoch(Double.NaN, Double.NaN, 0) : new Epoch(loss, (double) correct.value() / n, n);
         lossSum.reset();
+        lossNotFinite.reset();
         correct.reset();
         examples.reset();
         return epoch;
+    }
+
+    /** What {@link #fixedPoint} returns for a loss it cannot hold. */
+    static final long NOT_FINITE = Long.MIN_VALUE;
+
+    /** A batch's loss in {@link #LOSS_SCALE} units, or {@link #NOT_FINITE} (NaN, infinite, beyond {@link #LOSS_LIMIT}). */
+    static long fixedPoint(double batchLoss) {
+        return Double.isFinite(batchLoss) && Math.abs(batchLoss) <= LOSS_LIMIT ? Math.round(batchLoss * LOSS_SCALE)
+                : NOT_FINITE;
     }
 
     @Override
@@ -84,7 +105,12 @@ public final class TrainingHistory implements TrainingHook {
             throw new IllegalStateException("no training accuracy was recorded for a mini-batch of " + n
                     + " examples (output layer " + outputLayer(model).getClass().getName() + ")");
         }
-        lossSum.add(model.score() * n);
+        long fixed = fixedPoint(model.score() * n);
+        if (fixed != NOT_FINITE) {
+            lossSum.add(fixed);
+        } else {
+            lossNotFinite.add(1);
+        }
         correct.add(right);
         examples.add(n);
     }
