@@ -67,7 +67,8 @@ public final class HeapWatch implements AutoCloseable {
         }
     }
 
-    private void sample() {
+    /** Forces a full collection now and records the heap in use after it, as the sampler does. */
+    public void sample() {
         long at = System.nanoTime();
         System.gc();
         samples.add(new long[]{at, ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed()});
