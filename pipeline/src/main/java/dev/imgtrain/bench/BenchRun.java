@@ -186,7 +186,7 @@ public final class BenchRun {
                         plainEpochSeconds(spec.withLayerImplementation("gemm"), batches, testBatches));
             }
             figures.add("local_seconds_to_target", plainLoadSeconds + plain.secondsToTarget());
-            figures.add("local_epochs_to_target", plain.epochsToTarget() > 0 ? plain.epochsToTarget() : Double.NaN);
+            figures.add("local_epochs_to_target", epochsOrNaN(plain.epochsToTarget()));
             // The PyTorch peer, in this repeat, just before imgtrain's run: both see the same machine mode.
             pytorch(r, "mnist", base.sourceOrDefault(), "pytorch_", o.target(), o.maxEpochs(), true);
             TrainResult result = TrainJob.run(spark, config().withFlag("train.epochs", o.maxEpochs())
@@ -197,7 +197,7 @@ public final class BenchRun {
             figures.add("spark_epoch_seconds", sparkEpoch);
             figures.add("spark_batch_export_seconds", result.batchSeconds());
             figures.add("spark_seconds_to_target", sparkRun.secondsToTarget());
-            figures.add("spark_epochs_to_target", sparkRun.epochsToTarget() > 0 ? sparkRun.epochsToTarget() : Double.NaN);
+            figures.add("spark_epochs_to_target", epochsOrNaN(sparkRun.epochsToTarget()));
             Map<String, Object> c = new LinkedHashMap<>();
             c.put("repeat", r + 1);
             c.put("plain_load_seconds", plainLoadSeconds);
@@ -237,6 +237,11 @@ public final class BenchRun {
         }
     }
 
+    /** Epochs to the target as a figure: NaN when the target was not reached (-1). */
+    private static double epochsOrNaN(int epochs) {
+        return epochs > 0 ? epochs : Double.NaN;
+    }
+
     /** The PyTorch peer on {@code dataset}, each thread split; figures under {@code prefix}. */
     private void pytorch(int repeat, String dataset, String source, String prefix, double target, int epochs,
                          boolean matmul) {
@@ -247,11 +252,7 @@ public final class BenchRun {
             if (target <= 1) {
                 figures.add(prefix + split.label() + "_seconds_to_target",
                         t.secondsToTarget() == null ? Double.NaN : t.secondsToTarget());
-                int reached = -1;
-                for (int e = 0; e < t.testAccuracy().size() && reached < 0; e++) {
-                    reached = t.testAccuracy().get(e) >= target ? e + 1 : -1;
-                }
-                figures.add(prefix + split.label() + "_epochs_to_target", reached > 0 ? reached : Double.NaN);
+                figures.add(prefix + split.label() + "_epochs_to_target", epochsOrNaN(t.epochsToTarget(target)));
             }
             if (t.matmulGflops() != null) {
                 figures.add("pytorch_matmul_gflops", t.matmulGflops());

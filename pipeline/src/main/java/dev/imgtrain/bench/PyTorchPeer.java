@@ -48,6 +48,16 @@ public final class PyTorchPeer {
         public double warmEpochSeconds() {
             return epochSeconds.get(Math.min(1, epochSeconds.size() - 1));
         }
+
+        /** The first epoch (from 1) whose test accuracy reached {@code target}; -1 when none did. */
+        public int epochsToTarget(double target) {
+            for (int e = 0; e < testAccuracy.size(); e++) {
+                if (testAccuracy.get(e) >= target) {
+                    return e + 1;
+                }
+            }
+            return -1;
+        }
     }
 
     /**

@@ -48,31 +48,32 @@ public final class Checks {
 
     /** A number in [min, max]. */
     public static double doubleIn(Config c, String key, double min, double max) {
+        return doubleIn(c, key, min, max, "a number");
+    }
+
+    /** A number in [min, max]; {@code what} says what else the key takes ("auto or a number"). */
+    public static double doubleIn(Config c, String key, double min, double max, String what) {
+        String expected = ": expected " + what + " in [" + bound(min) + ", " + bound(max) + "]";
         double value;
         try {
             value = c.getDouble(key);
         } catch (com.typesafe.config.ConfigException.WrongType e) {
-            throw new ConfigException(key + " = " + c.getValue(key).render() + ": expected a number in [" + min + ", "
-                    + max + "]", e);
+            throw new ConfigException(key + " = " + c.getValue(key).render() + expected, e);
         }
         if (!(value >= min && value <= max)) {
-            throw new ConfigException(key + " = " + value + ": expected a number in [" + min + ", " + max + "]");
+            throw new ConfigException(key + " = " + value + expected);
         }
         return value;
     }
 
     /** A number in [0, 1] (an accuracy or a fraction). */
     public static double fraction(Config c, String key) {
-        double value;
-        try {
-            value = c.getDouble(key);
-        } catch (com.typesafe.config.ConfigException.WrongType e) {
-            throw new ConfigException(key + " = " + c.getValue(key).render() + ": expected a number in [0, 1]", e);
-        }
-        if (!(value >= 0.0 && value <= 1.0)) {
-            throw new ConfigException(key + " = " + value + ": expected a number in [0, 1]");
-        }
-        return value;
+        return doubleIn(c, key, 0, 1);
+    }
+
+    /** 0 and 1 as written in a message, 0.99 as itself. */
+    private static String bound(double v) {
+        return java.math.BigDecimal.valueOf(v).stripTrailingZeros().toPlainString();
     }
 
     public static String nonBlank(Config c, String key) {

@@ -81,11 +81,7 @@ public record PipelineConfig(String dataset, String format, String source, Strin
             if ("auto".equals(c.getValue(key).unwrapped())) {
                 return 1.0 - 1.0 / workers;
             }
-            try {
-                return Checks.doubleIn(c, key, 0, 0.99);
-            } catch (ConfigException e) {
-                throw new ConfigException(e.getMessage().replace("expected a number", "expected auto or a number"), e);
-            }
+            return Checks.doubleIn(c, key, 0, 0.99, "auto or a number");
         }
     }
 

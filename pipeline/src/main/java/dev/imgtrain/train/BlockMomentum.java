@@ -15,8 +15,8 @@ import java.io.IOException;
  * parameter averagings. A round starts every worker from the parameters {@code S}; dl4j-spark averages what they
  * reached into {@code A}. Plain averaging goes on from {@code A}. Block momentum treats {@code G = A - S} as one
  * step of an outer optimiser with momentum: {@code D = momentum * D + blockLearningRate * G},
- * {@code W = W + D}, and the next round starts from {@code W + momentum * D} (Nesterov, the default) or from
- * {@code W} (classic). Averaging W workers' local steps moves the model about as far as one worker's steps, a W-th
+ * {@code W = W + D}, and the next round starts from {@code W} (classic, the default) or from the look-ahead
+ * {@code W + momentum * D} (Nesterov). Averaging W workers' local steps moves the model about as far as one worker's steps, a W-th
  * of sequential training over the same examples; a momentum of {@code 1 - 1/W} makes up for that (the paper's
  * choice). {@code momentum = 0} and {@code blockLearningRate = 1} is plain averaging, bit for bit.
  *

@@ -225,12 +225,12 @@ public final class TrainJob {
                         .writeValueAsString(m)).append('\n');
                 warehouse.writeText(new Path(runDir, "metrics.jsonl"), jsonl.toString());
                 if (tc.checkpoints()) {
+                    Path checkpoint = new Path(runDir, "checkpoints/epoch-" + epoch + ".zip");
                     if (momentum.active()) {
                         // Before the checkpoint: a checkpoint that exists has its block momentum beside it.
-                        warehouse.writeAtomically(blockMomentumFile(new Path(runDir, "checkpoints/epoch-" + epoch + ".zip")),
-                                momentum.state());
+                        warehouse.writeAtomically(blockMomentumFile(checkpoint), momentum.state());
                     }
-                    ModelStore.save(warehouse, new Path(runDir, "checkpoints/epoch-" + epoch + ".zip"), sparkNet.getNetwork());
+                    ModelStore.save(warehouse, checkpoint, sparkNet.getNetwork());
                 }
                 LOG.info("epoch {}/{}: loss {}, accuracy {}, val_loss {}, val_accuracy {} ({}), {} s, {} examples/s",
                         epoch, tc.epochs(), fmt(m.loss()), fmt(m.accuracy()), fmt(m.valLoss()), fmt(m.valAccuracy()),

@@ -59,9 +59,9 @@ class ConfigLoaderTest {
         assertEquals(0.0, new ConfigLoader().withSetting("train.block-momentum=auto").withSetting("train.workers=1")
                 .load().train().blockMomentum(), "one worker: nothing to make up for");
         assertEquals(1.0, new ConfigLoader().load().train().blockLearningRate());
-        assertEquals("train.block-momentum = 1.0: expected auto or a number in [0.0, 0.99]",
+        assertEquals("train.block-momentum = 1.0: expected auto or a number in [0, 0.99]",
                 error(new ConfigLoader().withSetting("train.block-momentum=1")));
-        assertEquals("model.block-momentum = \"lots\": expected auto or a number in [0.0, 0.99]",
+        assertEquals("model.block-momentum = \"lots\": expected auto or a number in [0, 0.99]",
                 error(new ConfigLoader().withSetting("model.block-momentum=lots")));
     }
 
