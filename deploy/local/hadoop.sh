@@ -231,6 +231,15 @@ start() {
     fi
     for d in "${daemons[@]}"; do
       if ! alive "$dir/$d.pid"; then
+        if [[ -z ${HADOOP_SH_RETRIED:-} ]] && grep -q 'BindException' "$dir/logs/$d.log"; then
+          # The ports are picked free before the daemons bind them, and another process may take one in between
+          # (YarnIT saw it while the rest of the suite ran): pick them all again and start over, once.
+          echo "deploy/local/hadoop.sh: $d could not bind its port (taken since it was picked); new ports, starting again" >&2
+          stop >&2
+          rm -f "$conf"/*-site.xml
+          HADOOP_SH_RETRIED=1 start
+          return
+        fi
         echo "deploy/local/hadoop.sh: $d exited at start; its log ends with:" >&2
         tail -n 30 "$dir/logs/$d.log" >&2
         stop >&2
