@@ -17,7 +17,7 @@ import java.io.PrintWriter;
                 + "(ingest -> preprocess -> train -> evaluate -> report).",
         subcommands = {IngestCommand.class, PreprocessCommand.class, TrainCommand.class, EvaluateCommand.class,
                 ReportCommand.class, RunCommand.class, RunsCommand.class, SweepCommand.class,
-                SweepsCommand.class, PromoteCommand.class, PredictCommand.class, ModelsCommand.class, DatasetsCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+                SweepsCommand.class, UiCommand.class, PromoteCommand.class, PredictCommand.class, ModelsCommand.class, DatasetsCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class ImgtrainCommand implements Runnable {
     /** Exit code of a run that failed on bad input, bad data or a failed job. */
     public static final int FAILED = 1;

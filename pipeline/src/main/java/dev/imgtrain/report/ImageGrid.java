@@ -18,7 +18,7 @@ import java.util.List;
  * layout every imgtrain dataset is ingested in; they are drawn scaled to about {@link #TILE} pixels, titles below,
  * a wrong prediction's title in red.
  */
-final class ImageGrid {
+public final class ImageGrid {
     static final int TILE = 84;
     private static final int TITLE = 18;
     private static final int GAP = 6;
@@ -28,10 +28,10 @@ final class ImageGrid {
     }
 
     /** One cell: the raw image bytes, its title, and an optional second line (null for none). */
-    record Tile(byte[] image, String title, String subtitle, boolean wrong) {
+    public record Tile(byte[] image, String title, String subtitle, boolean wrong) {
     }
 
-    static byte[] png(List<Tile> tiles, int height, int width, int channels, int columns) {
+    public static byte[] png(List<Tile> tiles, int height, int width, int channels, int columns) {
         if (tiles.isEmpty()) {
             throw new IllegalArgumentException("an image grid needs at least one image");
         }
