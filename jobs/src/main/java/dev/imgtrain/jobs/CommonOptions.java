@@ -25,6 +25,11 @@ final class CommonOptions {
             description = "Root of all outputs, a path or Hadoop URI (config: warehouse; default ./warehouse).")
     String warehouse;
 
+    @Option(names = "--progress", paramLabel = "MODE",
+            description = "bar, log, none or auto: a progress line on a terminal, or a log line every 30 s of long work "
+                    + "(config: progress; default auto: bar when stderr is a terminal, else log).")
+    String progress;
+
     @Option(names = "--config", paramLabel = "FILE", description = "HOCON file layered over the defaults.")
     File config;
 
@@ -39,6 +44,7 @@ final class CommonOptions {
             loader.withFile(config);
         }
         settings.forEach(loader::withSetting);
-        return loader.withFlag("dataset", dataset).withFlag("format", format).withFlag("source", source).withFlag("warehouse", warehouse);
+        return loader.withFlag("dataset", dataset).withFlag("format", format).withFlag("source", source).withFlag("warehouse", warehouse)
+                .withFlag("progress", progress);
     }
 }

@@ -7,10 +7,11 @@ import com.typesafe.config.Config;
  * value is refused with a message naming its key, its value and what is valid.
  *
  * @param rendered the effective configuration (defaults, file, settings, flags, preset) as formatted JSON
+ * @param progress how long work shows progress: auto, bar, log or none ({@code progress})
  */
 public record PipelineConfig(String dataset, String format, String source, String warehouse, int preprocessPartitions,
                              TrainConfig train, EvaluateConfig evaluate, StorageConfig storage, NetworkSpec model,
-                             String rendered) {
+                             String rendered, String progress) {
 
     static PipelineConfig from(Config c, Config model, String preset) {
         String format = Checks.oneOf(c, "format", "", "folder");
@@ -26,7 +27,7 @@ public record PipelineConfig(String dataset, String format, String source, Strin
         EvaluateConfig evaluate = new EvaluateConfig(Checks.runIdOrEmpty(c, "evaluate.run"),
                 Checks.intIn(c, "evaluate.batch-size", 1, 1 << 20));
         return new PipelineConfig(dataset, format, source, warehouse, partitions, train, evaluate, StorageConfig.from(c), spec,
-                ConfigLoader.render(effective));
+                ConfigLoader.render(effective), Checks.oneOf(c, "progress", "auto", "bar", "log", "none"));
     }
 
     /** The source of the archives: the configured one, or ./data/&lt;dataset&gt; when empty. */

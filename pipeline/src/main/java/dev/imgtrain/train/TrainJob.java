@@ -177,20 +177,27 @@ public final class TrainJob {
             LOG.info("train {}: block momentum {} (block learning rate {}, {}) after each averaging", runId,
                     tc.blockMomentum(), tc.blockLearningRate(), tc.blockNesterov() ? "Nesterov" : "classic");
         }
-        try {
+        try (Progress progress = Progress.of(Progress.mode(config.progress()), LOG)) {
             for (int epoch = firstEpoch; epoch <= tc.epochs(); epoch++) {
                 jsc.setJobDescription("train " + runId + ": epoch " + epoch + "/" + tc.epochs());
                 long start = System.nanoTime();
                 long startMillis = System.currentTimeMillis();
                 prefetch.add(master.getPrefetchNumBatches());
-                for (List<String> round : rounds(files, tc, epoch)) {
+                List<List<String>> epochRounds = rounds(files, tc, epoch);
+                progress.start("epoch " + epoch + "/" + tc.epochs(), epochRounds.size(), "rounds");
+                long seen = 0;
+                for (List<String> round : epochRounds) {
                     // Spark slices the list into contiguous, equal parts: averaging-frequency files per worker.
                     JavaRDD<String> paths = jsc.parallelize(round, Math.min(tc.workers(), round.size()));
                     sparkNet.fitPaths(master.withKnownCount(paths, round.size()), loader);
                     if (momentum.active()) {
                         momentum.afterRound(sparkNet.getNetwork());
                     }
+                    TrainingHistory.Epoch sofar = history.peek();
+                    progress.advance(1, sofar.examples() - seen, sofar.loss());
+                    seen = sofar.examples();
                 }
+                progress.finish();
                 double seconds = (System.nanoTime() - start) / 1e9;
                 TrainingHistory.Epoch fitted = history.take();
                 if (epoch == firstEpoch && master.getPrefetchNumBatches() > 0 && jsc.isLocal() && BatchCache.holdsAll(files)) {

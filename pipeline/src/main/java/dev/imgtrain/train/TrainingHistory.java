@@ -65,6 +65,13 @@ public final class TrainingHistory implements TrainingHook {
     public record Epoch(double loss, double accuracy, long examples) {
     }
 
+    /** The sums so far this epoch (the tasks that ended), as means, without starting over. Driver only. */
+    public Epoch peek() {
+        long n = examples.value();
+        double loss = lossNotFinite.value() > 0 ? Double.NaN : lossSum.value() / LOSS_SCALE / n;
+        return n == 0 ? new Epoch(Double.NaN, Double.NaN, 0) : new Epoch(loss, (double) correct.value() / n, n);
+    }
+
     /** The sums since the last call, as means; then starts the next epoch from zero. Driver only. */
     public Epoch take() {
         long n = examples.value();
