@@ -10,12 +10,15 @@ import java.util.regex.Pattern;
 
 /**
  * Masks what looks like a secret before a value leaves the server: any key naming a secret, password, token,
- * credential or access key (as the configuration loader refuses such keys, and Hadoop's {@code fs.s3a.*secret*}).
+ * credential, access or encryption key (the configuration loader refuses such keys; Hadoop's own list,
+ * {@code hadoop.security.sensitive-config-keys}, names the same kinds: {@code fs.s3a.*secret*},
+ * {@code fs.s3a.encryption.key}, {@code fs.azure.account.key.*}, {@code *password}, {@code oauth.*}).
  */
 final class Secrets {
     static final String MASK = "*****";
     private static final Pattern SECRET_KEY =
-            Pattern.compile("(?i).*(secret|password|passwd|token|credential|access[-._]?key|session[-._]?key).*");
+            Pattern.compile("(?i).*(secret|password|passwd|pass$|token|credential|access[-._]?key|session[-._]?key|"
+                    + "encryption|account[-._]key|keystore|private[-._]?key|oauth|signature).*");
 
     private Secrets() {
     }
