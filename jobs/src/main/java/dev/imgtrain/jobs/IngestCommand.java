@@ -3,6 +3,7 @@ package dev.imgtrain.jobs;
 import dev.imgtrain.config.PipelineConfig;
 import dev.imgtrain.datasets.DatasetManifest;
 import dev.imgtrain.ingest.IngestJob;
+import dev.imgtrain.train.TaskProgress;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -24,8 +25,9 @@ final class IngestCommand implements Callable<Integer>, ConfiguredCommand {
     public Integer call() {
         PipelineConfig config = config();
         SparkSession spark = Stage.session("ingest", config);
-        DatasetManifest manifest = IngestJob.run(spark, config.dataset(), config.format(), config.sourceOrDefault(),
-                Stage.warehouse(spark, config));
+        DatasetManifest manifest = TaskProgress.during(spark.sparkContext(), "ingest " + config.dataset(),
+                () -> IngestJob.run(spark, config.dataset(), config.format(), config.sourceOrDefault(),
+                        Stage.warehouse(spark, config)));
         System.out.println("ingested " + manifest.name() + ": " + manifest.counts());
         return 0;
     }

@@ -3,6 +3,7 @@ package dev.imgtrain.jobs;
 import dev.imgtrain.config.ConfigException;
 import dev.imgtrain.config.PipelineConfig;
 import dev.imgtrain.predict.PredictJob;
+import dev.imgtrain.train.TaskProgress;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -65,8 +66,9 @@ final class PredictCommand implements Callable<Integer>, ConfiguredCommand {
         if (output == null) {
             throw new ConfigException("predict needs --output URI (a new directory) unless --input is one image file");
         }
-        PredictJob.PredictResult r = PredictJob.run(spark, Stage.warehouse(spark, config), config.dataset(), model, input,
-                output, split, onBadImage.equals("skip"), config.evaluate().batchSize());
+        PredictJob.PredictResult r = TaskProgress.during(spark.sparkContext(), "predict " + config.dataset(),
+                () -> PredictJob.run(spark, Stage.warehouse(spark, config), config.dataset(), model, input, output, split,
+                        onBadImage.equals("skip"), config.evaluate().batchSize()));
         System.out.printf("predict %s with %s: %d images scored, %d bad%s; %s%n", config.dataset(), r.model(), r.count(),
                 r.bad(), r.accuracy() == null ? "" : String.format(", accuracy %.4f", r.accuracy()), r.output());
         r.badImages().forEach(b -> System.out.println("  skipped " + b.path() + ": " + b.reason()));

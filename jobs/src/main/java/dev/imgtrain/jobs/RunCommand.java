@@ -9,6 +9,7 @@ import dev.imgtrain.report.ReportJob;
 import dev.imgtrain.store.Warehouse;
 import dev.imgtrain.train.TrainJob;
 import dev.imgtrain.train.TrainResult;
+import dev.imgtrain.train.TaskProgress;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -34,7 +35,8 @@ final class RunCommand implements Callable<Integer>, ConfiguredCommand {
         PipelineConfig config = config();
         SparkSession spark = Stage.session("run", config);
         Warehouse warehouse = Stage.warehouse(spark, config);
-        IngestJob.run(spark, config.dataset(), config.format(), config.sourceOrDefault(), warehouse);
+        TaskProgress.during(spark.sparkContext(), "ingest " + config.dataset(),
+                () -> IngestJob.run(spark, config.dataset(), config.format(), config.sourceOrDefault(), warehouse));
         PreprocessJob.run(spark, config.dataset(), warehouse, config.preprocessPartitions());
         TrainResult trained = TrainJob.run(spark, config, warehouse);
         EvaluationResult result = EvaluateJob.run(spark, warehouse, trained.runId(), config.evaluate().batchSize());

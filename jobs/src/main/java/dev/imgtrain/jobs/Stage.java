@@ -41,6 +41,7 @@ final class Stage {
                 spark.sparkContext().getConf().get("spark.serializer", "org.apache.spark.serializer.JavaSerializer"));
         LOG.info("ND4J: {}", Nd4jBackend.describe());
         ObjectStorage.configure(spark, config.storage(), uris);
+        dev.imgtrain.train.TaskProgress.attach(spark.sparkContext(), config.progress());
         return spark;
     }
 

@@ -141,6 +141,17 @@ class YarnIT {
         assertTrue(listed.output().lines().anyMatch(l -> l.startsWith("yarn ") && l.contains(String.format("%.4f", onYarn))),
                 listed.output());
 
+        // imgtrain ui over the HDFS warehouse: the YARN run's pages, its report and the dataset, crawled in Chromium.
+        try (UiCrawl.Ui ui = UiCrawl.Ui.start(List.of("--warehouse", warehouse), Map.of());
+             dev.imgtrain.testing.HeadlessChromium chromium = dev.imgtrain.testing.HeadlessChromium.start()) {
+            UiCrawl.Crawl crawl = UiCrawl.crawl(ui.address(), chromium, null);
+            for (String page : List.of("runs/yarn", "runs/yarn/report/index.html", "datasets/mnist", "compare")) {
+                assertTrue(page.equals("compare") || crawl.bodies().containsKey(ui.address() + page),
+                        page + " not reached: " + crawl.bodies().keySet());
+            }
+            assertEquals(0, ui.stop(), "imgtrain ui on hdfs:// ends with 0 on SIGTERM");
+        }
+
         // A source that is not on HDFS: the driver's one line, naming the path and the application, is the last line.
         String missing = hdfs + "/data/no-such-mnist";
         Launched failed = submit("cluster", List.of("run", "--source", missing, "--warehouse", warehouse, "--run-id", "missing"));

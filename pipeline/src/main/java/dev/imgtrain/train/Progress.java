@@ -43,6 +43,8 @@ public final class Progress implements AutoCloseable {
     /** Milliseconds the previous piece of the same kind took: the ETA before its first step is done. */
     private long previousMillis = -1;
     private boolean drawn;
+    /** How the current piece is shown: {@link #mode}, but a bar while another piece draws one is logged. */
+    private Mode showing = Mode.NONE;
 
     /**
      * @param terminal where the bar is drawn (stderr)
@@ -57,15 +59,11 @@ public final class Progress implements AutoCloseable {
         this.timer = timer;
     }
 
-    /** Bars drawn now: a second one at the same time (sweep trials run in parallel) logs instead. */
-    private static final java.util.concurrent.atomic.AtomicInteger BARS = new java.util.concurrent.atomic.AtomicInteger();
+    /** Whether a bar is being drawn now: a second piece at the same time (parallel sweep trials) logs instead. */
+    private static final java.util.concurrent.atomic.AtomicBoolean BAR_SHOWN = new java.util.concurrent.atomic.AtomicBoolean();
 
-    /** Progress on stderr and {@code log}, redrawn by a daemon timer; a bar while another bar is shown logs instead. */
-    public static Progress of(Mode requested, org.slf4j.Logger log) {
-        Mode mode = requested == Mode.BAR && BARS.getAndIncrement() > 0 ? Mode.LOG : requested;
-        if (requested == Mode.BAR && mode != Mode.BAR) {
-            BARS.decrementAndGet();
-        }
+    /** Progress on stderr and {@code log}, redrawn by a daemon timer. */
+    public static Progress of(Mode mode, org.slf4j.Logger log) {
         ScheduledExecutorService timer = mode == Mode.NONE ? null : Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "imgtrain-progress");
             t.setDaemon(true);
@@ -105,7 +103,11 @@ public final class Progress implements AutoCloseable {
         this.loss = null;
         this.startedMillis = clockMillis.getAsLong();
         this.lastLogMillis = startedMillis;
-        if (mode == Mode.BAR) {
+        if (showing == Mode.BAR) {
+            BAR_SHOWN.set(false);
+        }
+        showing = mode == Mode.BAR && !BAR_SHOWN.compareAndSet(false, true) ? Mode.LOG : mode;
+        if (showing == Mode.BAR) {
             draw();
         }
         if (timer != null && ticking == null) {
@@ -129,9 +131,9 @@ public final class Progress implements AutoCloseable {
             return;
         }
         long now = clockMillis.getAsLong();
-        if (mode == Mode.BAR) {
+        if (showing == Mode.BAR) {
             draw();
-        } else if (mode == Mode.LOG && now - lastLogMillis >= LOG_EVERY_MS) {
+        } else if (showing == Mode.LOG && now - lastLogMillis >= LOG_EVERY_MS) {
             lastLogMillis = now;
             log.accept(line(now));
         }
@@ -140,11 +142,15 @@ public final class Progress implements AutoCloseable {
     /** The piece is done: the bar's line is cleared (the caller logs its own summary). */
     public synchronized void finish() {
         previousMillis = clockMillis.getAsLong() - startedMillis;
-        if (mode == Mode.BAR && drawn) {
-            terminal.print("\r\033[K");
-            terminal.flush();
-            drawn = false;
+        if (showing == Mode.BAR) {
+            if (drawn) {
+                terminal.print("\r\033[K");
+                terminal.flush();
+                drawn = false;
+            }
+            BAR_SHOWN.set(false);
         }
+        showing = Mode.NONE;
         title = "";
         total = 0;
         done = 0;
@@ -204,9 +210,6 @@ public final class Progress implements AutoCloseable {
         }
         if (timer != null) {
             timer.shutdownNow();
-            if (mode == Mode.BAR && terminal == System.err) {
-                BARS.decrementAndGet();
-            }
         }
     }
 }

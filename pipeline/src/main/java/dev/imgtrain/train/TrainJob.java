@@ -110,8 +110,9 @@ public final class TrainJob {
                 jsc.setJobDescription("train " + runId + ": write mini-batches of " + tc.batchSizePerWorker()
                         + " to " + exportDir);
                 long exportStart = System.nanoTime();
-                List<String> files = MiniBatches.export(splits.train(), tc.batchSizePerWorker(), tc.workers(),
-                        tc.seed(), exportDir, jsc.hadoopConfiguration());
+                List<String> files = TaskProgress.during(jsc.sc(), "train " + runId + ": mini-batch files",
+                        () -> MiniBatches.export(splits.train(), tc.batchSizePerWorker(), tc.workers(), tc.seed(),
+                                exportDir, jsc.hadoopConfiguration()));
                 double batchSeconds = (System.nanoTime() - exportStart) / 1e9;
                 LOG.info("train {}: {} mini-batch files of up to {} examples written in {} s", runId, files.size(),
                         tc.batchSizePerWorker(), String.format("%.1f", batchSeconds));

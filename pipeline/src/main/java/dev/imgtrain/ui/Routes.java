@@ -22,6 +22,7 @@ final class Routes {
             "echarts.min.js", "META-INF/resources/webjars/echarts/5.3.1/dist/echarts.min.js");
     private static final Set<String> PAGE_ROOTS = Set.of("runs", "compare", "sweeps", "models", "datasets");
 
+    private static final byte[] FAVICON = favicon();
     private final WarehouseView view;
     private final Pages pages;
     private final Api api;
@@ -38,6 +39,10 @@ final class Routes {
                 return pages.runs();
             }
             String root = path.get(0);
+            if (root.equals("favicon.ico") && path.size() == 1) {
+                // Pages say rel=icon data:, but a report page read from the warehouse does not: browsers ask anyway.
+                return new Response(200, "image/png", FAVICON, "max-age=86400");
+            }
             if (root.equals("assets") && path.size() == 2) {
                 return asset(path.get(1));
             }
@@ -109,6 +114,22 @@ final class Routes {
                 break;
         }
         return pages.notFound("no page " + String.join("/", p.segments()));
+    }
+
+    /** A 16x16 icon: the nav bar's colour. */
+    private static byte[] favicon() {
+        java.awt.image.BufferedImage icon = new java.awt.image.BufferedImage(16, 16, java.awt.image.BufferedImage.TYPE_INT_RGB);
+        java.awt.Graphics2D g = icon.createGraphics();
+        g.setColor(new java.awt.Color(0x26, 0x32, 0x38));
+        g.fillRect(0, 0, 16, 16);
+        g.dispose();
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        try {
+            javax.imageio.ImageIO.write(icon, "png", out);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return out.toByteArray();
     }
 
     private Response asset(String name) throws IOException {

@@ -92,6 +92,12 @@ final class RunIndex {
         }
     }
 
+    /** Threads that read runs' files (I/O-bound: more than the cores). */
+    private static final java.util.concurrent.ExecutorService READERS = java.util.concurrent.Executors.newFixedThreadPool(8, r -> {
+        Thread t = new Thread(r, "imgtrain-ui-read");
+        t.setDaemon(true);
+        return t;
+    });
     private final Warehouse warehouse;
     private final Map<String, Run> finished = new ConcurrentHashMap<>();
 
@@ -112,6 +118,7 @@ final class RunIndex {
         Set<String> locked = lockedRuns();
         List<Run> runs = new ArrayList<>();
         Set<String> present = new HashSet<>();
+        List<java.util.concurrent.Future<Run>> reading = new ArrayList<>();
         for (FileStatus child : children) {
             if (!child.isDirectory()) {
                 continue;
@@ -119,7 +126,22 @@ final class RunIndex {
             String id = child.getPath().getName();
             present.add(id);
             Run cached = finished.get(id);
-            runs.add(cached != null ? cached : read(id, locked.contains(id)));
+            if (cached != null) {
+                runs.add(cached);
+            } else {
+                // Reading is waiting on the file system (an object store's round trips above all): several at once.
+                reading.add(READERS.submit(() -> read(id, locked.contains(id))));
+            }
+        }
+        for (java.util.concurrent.Future<Run> r : reading) {
+            try {
+                runs.add(r.get());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while reading runs", e);
+            } catch (java.util.concurrent.ExecutionException e) {
+                throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
+            }
         }
         finished.keySet().retainAll(present);
         runs.sort(Comparator.comparing(Run::createdAt).reversed().thenComparing(Run::id));

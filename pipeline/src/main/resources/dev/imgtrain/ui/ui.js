@@ -139,6 +139,18 @@
             {name: 'val_' + metric, data: points(run.metrics, 'val_' + metric)}
           ]));
         });
+        var table = document.getElementById('history');
+        if (table && table.tBodies[0].rows.length !== run.metrics.length) {
+          var body = table.tBodies[0];
+          body.textContent = '';
+          run.metrics.forEach(function (m) {
+            var row = body.insertRow();
+            [m.epoch, m.loss, m.accuracy, m.val_loss, m.val_accuracy, m.epoch_seconds].forEach(function (v, i) {
+              row.insertCell().textContent = typeof v !== 'number' ? '' : i === 0 ? String(v)
+                : i === 5 ? v.toFixed(1) : v.toFixed(4);
+            });
+          });
+        }
         var done = document.getElementById('epochs-done');
         if (done) { done.textContent = String(run.metrics.length); }
         var status = document.getElementById('run-status');

@@ -125,7 +125,36 @@ public final class HeadlessChromium implements AutoCloseable {
                 Base64.getDecoder().decode(shot.get("data").asText()));
     }
 
-    private String evaluate(String expression) throws Exception {
+    /** A full-page screenshot (PNG) of the open page as it is now (after its scripts drew). */
+    public byte[] screenshot() throws Exception {
+        JsonNode size = JSON.readTree(evaluate("JSON.stringify({width: document.documentElement.scrollWidth,"
+                + " height: document.documentElement.scrollHeight})"));
+        call("Emulation.setDeviceMetricsOverride", JSON.createObjectNode().put("width", Math.max(1280, size.get("width").asInt()))
+                .put("height", size.get("height").asInt()).put("deviceScaleFactor", 1).put("mobile", false));
+        JsonNode shot = call("Page.captureScreenshot", JSON.createObjectNode().put("format", "png")
+                .put("captureBeyondViewport", true));
+        return Base64.getDecoder().decode(shot.get("data").asText());
+    }
+
+    /** Whether {@code booleanExpression} became true in the open page within {@code seconds} (polled). */
+    public boolean waitFor(String booleanExpression, long seconds) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        while (System.nanoTime() < deadline) {
+            if ("true".equals(evaluate("String(Boolean(" + booleanExpression + "))"))) {
+                return true;
+            }
+            Thread.sleep(200);
+        }
+        return false;
+    }
+
+    /** Errors (console, failed loads, exceptions, dialogs) since the page was opened. */
+    public List<String> errors() {
+        return List.copyOf(errors);
+    }
+
+    /** The value of {@code expression} in the open page, as a string (JSON.stringify what is not one). */
+    public String evaluate(String expression) throws Exception {
         JsonNode result = call("Runtime.evaluate", JSON.createObjectNode().put("expression", expression)
                 .put("returnByValue", true));
         if (result.has("exceptionDetails")) {
@@ -165,6 +194,14 @@ public final class HeadlessChromium implements AutoCloseable {
                 }
             }
             case "Runtime.exceptionThrown" -> errors.add("exception: " + params.path("exceptionDetails"));
+            case "Page.javascriptDialogOpening" -> {
+                // A page that opens a dialog (alert, confirm) is an error here: an injected script ran.
+                errors.add("dialog: " + params.path("type").asText() + " " + params.path("message").asText());
+                ObjectNode dismiss = JSON.createObjectNode().put("id", ids.incrementAndGet())
+                        .put("method", "Page.handleJavaScriptDialog");
+                dismiss.set("params", JSON.createObjectNode().put("accept", false));
+                socket.sendText(dismiss.toString(), true);
+            }
             case "Log.entryAdded" -> {
                 JsonNode entry = params.path("entry");
                 if ("error".equals(entry.path("level").asText())) {

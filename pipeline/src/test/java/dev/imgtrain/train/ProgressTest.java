@@ -53,6 +53,25 @@ class ProgressTest {
     }
 
     @Test
+    void aSecondBarAtTheSameTimeLogsInstead() {
+        Progress first = progress(Progress.Mode.BAR);
+        Progress second = progress(Progress.Mode.BAR);
+        first.start("trial a: epoch 1/1", 2, "rounds");
+        second.start("trial b: epoch 1/1", 2, "rounds");
+        clock.addAndGet(31_000);
+        second.advance(1, 100, null);
+        assertEquals(1, log.size(), "the second bar logs: " + drawn());
+        assertTrue(log.get(0).startsWith("trial b"), log.get(0));
+        assertFalse(drawn().contains("trial b"), "only one bar is drawn");
+        first.finish();
+        second.finish();
+        Progress third = progress(Progress.Mode.BAR);
+        third.start("trial c: epoch 1/1", 2, "rounds");
+        assertTrue(drawn().contains("trial c"), "once the first bar is done, the next one draws");
+        third.finish();
+    }
+
+    @Test
     void logModeSaysNothingForWorkUnderThirtySeconds() {
         Progress p = progress(Progress.Mode.LOG);
         p.start("epoch 1/2", 10, "rounds");
