@@ -22,6 +22,16 @@ DEFAULTS = {
 
 TASK_IDS = ("ingest", "preprocess", "train", "evaluate", "report", "promote")
 
+# Spark on Java 17 needs these (the same list as bin/java17-flags.sh and the pom's imgtrain.jvm.flags).
+JAVA17_FLAGS = " ".join([
+    "-XX:+IgnoreUnrecognizedVMOptions",
+    *[f"--add-opens=java.base/{p}=ALL-UNNAMED" for p in (
+        "java.lang", "java.lang.invoke", "java.lang.reflect", "java.io", "java.net", "java.nio", "java.util",
+        "java.util.concurrent", "java.util.concurrent.atomic", "jdk.internal.ref", "sun.nio.ch", "sun.nio.cs",
+        "sun.security.action", "sun.util.calendar")],
+    "-Djdk.reflect.useDirectMethodHandle=false", "-Dio.netty.tryReflectionSetAccessible=true",
+])
+
 # The exit code of `imgtrain promote` when the run did not beat the current model.
 NOT_PROMOTED = 3
 
@@ -50,6 +60,21 @@ def tasks(logical_date: str, params: dict) -> dict:
         "report": ["report", *common, "--run", run],
         "promote": ["promote", *common, "--run", run, "--min-improvement", repr(float(p["min_improvement"]))],
     }
+
+
+def spark_conf(extra) -> dict:
+    """The Spark settings of every task: the Java 17 flags for driver and executors, then ``extra`` (the Variable
+    ``imgtrain_spark_conf``, a JSON object, or a JSON string of one) over them."""
+    import json
+
+    if isinstance(extra, str):
+        extra = json.loads(extra) if extra.strip() else {}
+    if extra is None:
+        extra = {}
+    if not isinstance(extra, dict):
+        raise ValueError(f"imgtrain_spark_conf: expected a JSON object of Spark settings, got {extra!r}")
+    return {"spark.driver.extraJavaOptions": JAVA17_FLAGS, "spark.executor.extraJavaOptions": JAVA17_FLAGS,
+            **{str(k): str(v) for k, v in extra.items()}}
 
 
 if __name__ == "__main__":

@@ -5,30 +5,41 @@ Set-up (docs: "Scheduled retraining"): the apache-airflow-providers-apache-spark
 the Variable ``imgtrain_jar``: the path or URI of ``imgtrain-jobs-<version>-spark.jar``; and optionally
 ``imgtrain_spark_conf`` (a JSON object of extra Spark settings). The task arguments come from imgtrain_commands.py,
 which has no Airflow import and is unit-tested without Airflow.
+
+Airflow parses this file every few seconds: nothing here reads a Variable at parse time (that is a metadata-database
+query per parse, and a DAG that breaks while the database is slow). The jar and the Spark settings are templates
+(``var.value`` / ``var.json``, rendered when a task runs); the connection id, which SparkSubmitOperator does not
+template, is read in ``execute``. Importable with Airflow 2.x and 3.x names.
 """
-import json
 from datetime import datetime
 
-from airflow import DAG
+try:  # Airflow 3
+    from airflow.sdk import DAG, Param, Variable
+except ImportError:  # Airflow 2
+    from airflow import DAG
+    from airflow.models import Variable
+    from airflow.models.param import Param
 from airflow.exceptions import AirflowSkipException
-from airflow.models import Variable
-from airflow.models.param import Param
 from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
 
 import imgtrain_commands
 
-# Spark on Java 17 needs these (the same list as bin/java17-flags.sh and the pom's imgtrain.jvm.flags).
-JAVA17_FLAGS = " ".join([
-    "-XX:+IgnoreUnrecognizedVMOptions",
-    *[f"--add-opens=java.base/{p}=ALL-UNNAMED" for p in (
-        "java.lang", "java.lang.invoke", "java.lang.reflect", "java.io", "java.net", "java.nio", "java.util",
-        "java.util.concurrent", "java.util.concurrent.atomic", "jdk.internal.ref", "sun.nio.ch", "sun.nio.cs",
-        "sun.security.action", "sun.util.calendar")],
-    "-Djdk.reflect.useDirectMethodHandle=false", "-Dio.netty.tryReflectionSetAccessible=true",
-])
+
+class ImgtrainSubmitOperator(SparkSubmitOperator):
+    """spark-submit of one imgtrain command; the Spark connection id comes from a Variable when the task runs."""
+
+    def execute(self, context):
+        conn_id = Variable.get("imgtrain_spark_conn_id", default=None) if _AIRFLOW_3 else \
+            Variable.get("imgtrain_spark_conn_id", default_var=None)
+        if conn_id:
+            # The provider keeps it as _conn_id (and conn_id in newer versions); the hook is made in execute.
+            for attribute in ("_conn_id", "conn_id"):
+                if hasattr(self, attribute):
+                    setattr(self, attribute, conn_id)
+        return super().execute(context)
 
 
-class PromoteOperator(SparkSubmitOperator):
+class PromoteOperator(ImgtrainSubmitOperator):
     """spark-submit of `imgtrain promote`: exit code 3 (the run did not beat the current model) marks the task skipped."""
 
     def execute(self, context):
@@ -40,10 +51,7 @@ class PromoteOperator(SparkSubmitOperator):
             raise
 
 
-def _conf():
-    extra = json.loads(Variable.get("imgtrain_spark_conf", default_var="{}"))
-    return {"spark.driver.extraJavaOptions": JAVA17_FLAGS, "spark.executor.extraJavaOptions": JAVA17_FLAGS, **extra}
-
+_AIRFLOW_3 = DAG.__module__.startswith("airflow.sdk")
 
 with DAG(
     dag_id="imgtrain_retrain",
@@ -61,21 +69,21 @@ with DAG(
         "min_improvement": Param(imgtrain_commands.DEFAULTS["min_improvement"], type="number", minimum=0),
     },
     render_template_as_native_obj=True,
-    user_defined_macros={"imgtrain_tasks": imgtrain_commands.tasks},
+    user_defined_macros={"imgtrain_tasks": imgtrain_commands.tasks, "imgtrain_spark_conf": imgtrain_commands.spark_conf},
     tags=["imgtrain"],
 ) as dag:
     previous = None
     for task_id in imgtrain_commands.TASK_IDS:
-        operator = PromoteOperator if task_id == "promote" else SparkSubmitOperator
+        operator = PromoteOperator if task_id == "promote" else ImgtrainSubmitOperator
         task = operator(
             task_id=task_id,
-            conn_id=Variable.get("imgtrain_spark_conn_id", default_var="spark_default"),
-            application=Variable.get("imgtrain_jar", default_var="imgtrain-jobs-spark.jar"),
+            # Rendered when the task runs: Variables are read then, not when the file is parsed.
+            application="{{ var.value.get('imgtrain_jar', 'imgtrain-jobs-spark.jar') }}",
+            conf="{{ imgtrain_spark_conf(var.value.get('imgtrain_spark_conf', '{}')) }}",
             java_class="dev.imgtrain.jobs.Main",
             name=f"imgtrain-{task_id}",
             # Rendered at run time (natively, as a list) by imgtrain_commands.tasks from the logical date and params.
             application_args="{{ imgtrain_tasks(ds, params)['%s'] }}" % task_id,
-            conf=_conf(),
         )
         if previous is not None:
             previous >> task

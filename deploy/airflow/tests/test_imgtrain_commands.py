@@ -46,5 +46,66 @@ class TasksTest(unittest.TestCase):
             c.tasks("yesterday", {})
 
 
+class DagFileTest(unittest.TestCase):
+    """The DAG file itself (Airflow is not installed here: read as source)."""
+
+    DAG_FILE = DAGS / "imgtrain_retrain.py"
+
+    def test_no_variable_is_read_when_the_file_is_parsed(self):
+        import ast
+
+        tree = ast.parse(self.DAG_FILE.read_text())
+        at_parse_time = []
+
+        def visit(node, in_function):
+            for child in ast.iter_child_nodes(node):
+                inside = in_function or isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
+                if (isinstance(child, ast.Call) and isinstance(child.func, ast.Attribute)
+                        and child.func.attr == "get" and isinstance(child.func.value, ast.Name)
+                        and child.func.value.id == "Variable" and not inside):
+                    at_parse_time.append(child.lineno)
+                visit(child, inside)
+
+        visit(tree, False)
+        self.assertEqual([], at_parse_time, "Variable.get outside a function runs at every parse")
+        source = self.DAG_FILE.read_text()
+        self.assertIn("var.value.get('imgtrain_jar'", source)
+        self.assertIn("imgtrain_spark_conf(var.value.get('imgtrain_spark_conf'", source)
+
+    def test_airflow_2_and_3_names(self):
+        source = self.DAG_FILE.read_text()
+        self.assertIn("from airflow.sdk import DAG, Param, Variable", source)
+        self.assertIn("from airflow.models import Variable", source)
+        self.assertIn("from airflow.models.param import Param", source)
+
+
+class SparkConfTest(unittest.TestCase):
+    def test_java_17_flags_then_the_variable(self):
+        conf = c.spark_conf('{"spark.executor.memory": "3g", "spark.executor.cores": 2}')
+        self.assertEqual(c.JAVA17_FLAGS, conf["spark.driver.extraJavaOptions"])
+        self.assertEqual(c.JAVA17_FLAGS, conf["spark.executor.extraJavaOptions"])
+        self.assertEqual("3g", conf["spark.executor.memory"])
+        self.assertEqual("2", conf["spark.executor.cores"])
+        self.assertIn("--add-opens=java.base/sun.nio.ch=ALL-UNNAMED", c.JAVA17_FLAGS)
+        self.assertEqual(c.spark_conf({}), c.spark_conf(""))
+        self.assertEqual(c.spark_conf(None), c.spark_conf("{}"))
+
+    def test_the_flags_are_the_launchers(self):
+        import re
+
+        launcher = (DAGS.parent.parent.parent / "bin" / "java17-flags.sh").read_text()
+        opened = sorted(set(re.findall(r"--add-opens=java\.base/([\w.]+)=ALL-UNNAMED", launcher)))
+        if not opened:  # the launcher lists the packages, the flag is built from them
+            opened = sorted(set(re.findall(r"\b((?:java|jdk|sun)\.[\w.]+)\b", launcher)))
+        self.assertTrue(opened, "bin/java17-flags.sh lists packages")
+        for package in opened:
+            self.assertIn(f"--add-opens=java.base/{package}=ALL-UNNAMED", c.JAVA17_FLAGS, package)
+
+    def test_a_variable_that_is_not_an_object_is_refused(self):
+        with self.assertRaises(ValueError) as e:
+            c.spark_conf("[1, 2]")
+        self.assertIn("imgtrain_spark_conf: expected a JSON object", str(e.exception))
+
+
 if __name__ == "__main__":
     unittest.main()
