@@ -4,6 +4,7 @@ import dev.imgtrain.config.ConfigException;
 import dev.imgtrain.datasets.InvalidArchiveException;
 import dev.imgtrain.fetch.FetchException;
 import dev.imgtrain.store.ObjectStorage;
+import dev.imgtrain.store.DamagedFileException;
 import dev.imgtrain.store.StorageException;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine;
@@ -126,7 +127,7 @@ public final class ImgtrainCommand implements Runnable {
         if (e instanceof InvalidArchiveException) {
             return "invalid input: " + e.getMessage();
         }
-        if (e instanceof FetchException || e instanceof StorageException) {
+        if (e instanceof FetchException || e instanceof StorageException || e instanceof DamagedFileException) {
             return "failed: " + e.getMessage();
         }
         return "failed: " + describe(e);

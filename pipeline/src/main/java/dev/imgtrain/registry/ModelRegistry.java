@@ -132,8 +132,15 @@ public final class ModelRegistry {
             }
             Path version = versionDir(dataset, runId);
             if (!warehouse.exists(new Path(version, "model.zip"))) {
+                Path model = new Path(runDir, "model.zip");
+                // A damaged model is never promoted: checked against its digest before the copy.
+                dev.imgtrain.model.ModelStore.verify(warehouse, model);
                 try (Scratch.Dir staging = Scratch.open(warehouse, "promote-" + runId)) {
-                    copy(new Path(runDir, "model.zip"), new Path(staging.path(), "model.zip"));
+                    copy(model, new Path(staging.path(), "model.zip"));
+                    Path digest = dev.imgtrain.model.ModelStore.digestFile(model);
+                    if (warehouse.exists(digest)) {
+                        copy(digest, dev.imgtrain.model.ModelStore.digestFile(new Path(staging.path(), "model.zip")));
+                    }
                     copy(evaluationFile, new Path(staging.path(), "evaluation.json"));
                     warehouse.commitDirectory(staging.path(), version);
                 }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.imgtrain.config.PipelineConfig;
 import dev.imgtrain.model.ModelStore;
+import dev.imgtrain.store.DamagedFileException;
 import dev.imgtrain.store.Warehouse;
 import org.apache.hadoop.fs.Path;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -16,7 +17,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Where an uncommitted run (a killed one) continues: its last epoch checkpoint whose metrics line was written, the
+ * Where an uncommitted run (a killed one) continues: its last good epoch checkpoint (one that is damaged, see
+ * {@link ModelStore#verify}, is passed over with a WARN naming it) whose metrics line was written, the
  * metrics up to it, and the checkpoint's parameters and updater state. Training then goes on with the epoch after it:
  * the mini-batch files and each epoch's order come from the seed, so the resumed run sees what the uninterrupted one
  * would have. The configuration must be the one the run started with (except the number of epochs).
@@ -38,6 +40,13 @@ record Resume(int epoch, Path checkpoint, List<EpochMetrics> metrics, String jso
         for (int epoch = Math.min(lines.size(), config.train().epochs()); epoch >= 1; epoch--) {
             Path checkpoint = new Path(runDir, "checkpoints/epoch-" + epoch + ".zip");
             if (warehouse.exists(checkpoint)) {
+                try {
+                    ModelStore.load(warehouse, checkpoint);
+                } catch (DamagedFileException damaged) {
+                    LOG.warn("train {}: not resuming from {}: {}; trying the checkpoint before it", runId,
+                            checkpoint.getName(), damaged.getMessage());
+                    continue;
+                }
                 List<EpochMetrics> metrics = new ArrayList<>();
                 StringBuilder jsonl = new StringBuilder();
                 for (String line : lines.subList(0, epoch)) {
@@ -47,7 +56,7 @@ record Resume(int epoch, Path checkpoint, List<EpochMetrics> metrics, String jso
                 return new Resume(epoch, checkpoint, metrics, jsonl.toString());
             }
         }
-        LOG.info("train {}: {} holds no epoch checkpoint to resume from; training from epoch 1", runId, runDir);
+        LOG.info("train {}: {} holds no good epoch checkpoint to resume from; training from epoch 1", runId, runDir);
         warehouse.delete(runDir);
         return null;
     }
