@@ -78,6 +78,13 @@ class BadInputIT {
                     write(ImageIO.read(firstFile(src, "train/bird").toFile()), png, "png");
                     truncate(png, 0.5);
                 }, "train/bird/zz-corrupt.png: corrupt or truncated image ("),
+                Arguments.of("a decompression bomb", (Breakage) src -> Files.write(src.resolve("train/bird/zz-bomb.png"),
+                        dev.imgtrain.testing.ImageFixtures.pngDeclaring(40000, 40000)),
+                        "train/bird/zz-bomb.png: too large: its PNG header declares 40000x40000 pixels (1600.0 megapixels),"
+                                + " the dataset's images are 32x32; refused before decoding"),
+                Arguments.of("a JPEG too large for ImageIO", (Breakage) src -> Files.write(src.resolve("test/bird/zz-huge.jpg"),
+                        dev.imgtrain.testing.ImageFixtures.jpegDeclaring(60000, 60000)),
+                        "test/bird/zz-huge.jpg: too large: its JPEG header declares 60000x60000 pixels"),
                 Arguments.of("a text file named .jpg", (Breakage) src -> Files.writeString(src.resolve("train/bird/notes.jpg"),
                         "not an image"), "train/bird/notes.jpg: not a PNG or JPEG image"),
                 Arguments.of("a non-image file", (Breakage) src -> Files.writeString(src.resolve("test/bird/Thumbs.db"), "x"),
@@ -156,6 +163,60 @@ class BadInputIT {
         assertTrue(first.startsWith("imgtrain train: configuration error: ") && first.contains(expected),
                 "expected '" + expected + "', got:\n" + result[1]);
         assertUnchanged();
+    }
+
+    /**
+     * A model whose bytes changed after it was written (a bit flipped, as on S3 where no file system checksum would
+     * notice it, then as on a local disk where Hadoop's .crc does): evaluate, promote and predict each exit 1 with one
+     * line naming the file and saying it is damaged; nothing is promoted.
+     */
+    @org.junit.jupiter.api.Test
+    void aDamagedModelIsNamedByEveryCommandThatUsesIt() throws Exception {
+        Path wh = root.resolve("damaged-wh");
+        Path good = root.resolve("good");
+        for (String[] command : List.of(new String[]{"ingest"}, new String[]{"preprocess"},
+                new String[]{"train", "--preset", "cifar10-dense-32-16", "--epochs", "1", "--run-id", "m"},
+                new String[]{"evaluate", "--run", "m"})) {
+            List<String> args = new ArrayList<>(List.of(command));
+            args.addAll(List.of("--format", "folder", "--dataset", "pics", "--source", good.toString(), "--warehouse",
+                    wh.toString()));
+            String[] ok = CliParsingTest.execute(args.toArray(String[]::new));
+            assertEquals("0", ok[0], String.join(" ", args) + ": " + ok[1]);
+        }
+        Path model = wh.resolve("runs/m/model.zip");
+        assertTrue(Files.exists(wh.resolve("runs/m/model.zip.sha256")), "the digest is written beside the model");
+        byte[] bytes = Files.readAllBytes(model);
+        bytes[bytes.length / 2] ^= 0x01;
+        Files.write(model, bytes);
+        Files.delete(wh.resolve("runs/m/.model.zip.crc"));
+        String modelUri = model.toUri().toString().replace("file:///", "file:/");
+        List<List<String>> commands = List.of(List.of("evaluate", "--run", "m"), List.of("promote", "--run", "m"),
+                List.of("predict", "--model", "m", "--input", good.resolve("test").toString(), "--output",
+                        root.resolve("scores").toString()));
+        for (List<String> command : commands) {
+            List<String> args = new ArrayList<>(command);
+            args.addAll(List.of("--format", "folder", "--dataset", "pics", "--warehouse", wh.toString()));
+            String[] result = CliParsingTest.execute(args.toArray(String[]::new));
+            assertEquals("1", result[0], command + ": " + result[1]);
+            String line = result[1].lines().findFirst().orElse("");
+            assertTrue(line.startsWith("imgtrain " + command.get(0) + ": failed: " + modelUri + " is damaged: its SHA-256 is ")
+                    && line.contains("was recorded when it was written (model.zip.sha256;"), command + ": " + result[1]);
+            assertEquals(2, result[1].lines().count(), "one line and the hint: " + result[1]);
+        }
+        assertTrue(Files.notExists(wh.resolve("models")), "nothing was promoted");
+        assertTrue(Files.notExists(root.resolve("scores")), "nothing was scored");
+        // With Hadoop's checksum file present (a local warehouse), its failure is said in words.
+        CliParsingTest.execute("train", "--preset", "cifar10-dense-32-16", "--epochs", "1", "--run-id", "m2", "--format",
+                "folder", "--dataset", "pics", "--warehouse", wh.toString());
+        Path model2 = wh.resolve("runs/m2/model.zip");
+        byte[] bytes2 = Files.readAllBytes(model2);
+        bytes2[bytes2.length / 3] ^= 0x40;
+        Files.write(model2, bytes2);
+        String[] result = CliParsingTest.execute("evaluate", "--run", "m2", "--format", "folder", "--dataset", "pics",
+                "--warehouse", wh.toString());
+        assertEquals("1", result[0], result[1]);
+        assertTrue(result[1].startsWith("imgtrain evaluate: failed: " + model2.toUri().toString().replace("file:///", "file:/")
+                + " is damaged: the file system's checksum of its bytes does not match"), result[1]);
     }
 
     /** Four train and two test images of each of three classes, real CIFAR-10 JPEGs (32x32 RGB). */

@@ -43,6 +43,7 @@ public final class Cifar10Archive implements SplitDecoder {
     private final List<String> wanted;
     private final boolean bothSplits;
     private final Set<String> seen = new LinkedHashSet<>();
+    private int entries;
     private final List<String> classNames = new ArrayList<>();
     private final byte[] record = new byte[RECORD_BYTES];
     private String member;
@@ -144,8 +145,22 @@ public final class Cifar10Archive implements SplitDecoder {
         }
     }
 
+    /** The largest member a CIFAR-10 archive has: a batch of 10,000 records. Larger ones are refused from their header. */
+    static final long MAX_MEMBER_BYTES = 10_000L * RECORD_BYTES;
+    /** Entries a CIFAR-10 archive can have (it has 9: the folder, 6 batches, the meta file, a readme). */
+    static final int MAX_ENTRIES = 64;
+
     private String check(TarArchiveEntry entry) {
         String name = entry.getName();
+        // From the entry's header, before its data is read or skipped: an archive that expands far past what a
+        // CIFAR-10 archive holds is refused in the time it takes to read a header.
+        if (++entries > MAX_ENTRIES) {
+            throw invalid("more than " + MAX_ENTRIES + " entries (CIFAR-10 has 9); refused before reading them", null);
+        }
+        if (entry.getSize() > MAX_MEMBER_BYTES) {
+            throw invalid("entry '" + name + "' declares " + entry.getSize() + " bytes, more than the " + MAX_MEMBER_BYTES
+                    + " of a CIFAR-10 batch (10,000 records of 3073 bytes); refused before reading it", null);
+        }
         if (entry.isSymbolicLink() || entry.isLink()) {
             throw invalid("entry '" + name + "' is a " + (entry.isSymbolicLink() ? "symbolic" : "hard")
                     + " link; links are not allowed", null);

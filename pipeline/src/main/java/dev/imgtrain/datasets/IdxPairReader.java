@@ -63,8 +63,16 @@ public final class IdxPairReader implements SplitDecoder {
             throw new InvalidArchiveException(imagesName, "holds " + imageCount + " images but " + labelsName
                     + " holds " + labelCount + " labels; the counts must be equal");
         }
+        if (imageCount > MAX_IMAGES) {
+            // Read from the header, before any image: a gzip of gigabytes of zeros can declare a billion images.
+            throw new InvalidArchiveException(imagesName, "header declares " + imageCount + " images, more than the "
+                    + MAX_IMAGES + " an IDX archive of this kind holds (MNIST and Fashion-MNIST: 60000); refused before reading them");
+        }
         this.count = imageCount;
     }
+
+    /** Images an IDX pair may declare: ten times MNIST's training set. */
+    static final int MAX_IMAGES = 600_000;
 
     /** Number of examples the headers declare. */
     public int count() {

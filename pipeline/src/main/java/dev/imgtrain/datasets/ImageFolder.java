@@ -91,7 +91,7 @@ public record ImageFolder() implements ArchiveFormat {
                 bytes += content.length;
                 digest.update(file.getBytes(java.nio.charset.StandardCharsets.UTF_8));
                 digest.update(content);
-                Decoded d = decode(file, content);
+                Decoded d = decode(file, content, spec.height(), spec.width(), "the dataset's images");
                 if (d.height != spec.height() || d.width != spec.width() || d.channels != spec.channels()) {
                     throw new InvalidArchiveException(file, "image is " + d.width + "x" + d.height + "x" + d.channels
                             + ", expected " + spec.width() + "x" + spec.height() + "x" + spec.channels()
@@ -115,9 +115,29 @@ public record ImageFolder() implements ArchiveFormat {
     public record Decoded(int height, int width, int channels, byte[] pixels) {
     }
 
+    /**
+     * Pixels an image may declare in its header when nothing is known of the size to expect (the first image of a
+     * folder): 4096 x 4096. Decoding needs 4 bytes a pixel and more, so an image that declares more is refused from its
+     * header before any pixel is decoded (a PNG of a few MB can declare 40000 x 40000: 6.4 GB decoded).
+     */
+    public static final long MAX_PIXELS = 4096L * 4096;
+
+    /** Beyond this many times the expected pixels (and 64K pixels), an image is refused from its header. */
+    static final long OVERSIZE_FACTOR = 16;
+
     /** Decodes one PNG or JPEG into channel planes; a file that is neither is refused by name. */
     public static Decoded decode(String file, byte[] content) {
-        BufferedImage image = read(file, content);
+        return decode(file, content, -1, -1, "");
+    }
+
+    /**
+     * Decodes one PNG or JPEG whose size should be {@code height} x {@code width} ({@code -1}: unknown). An image
+     * whose header declares far more pixels than that ({@link #OVERSIZE_FACTOR} times, and over 64K pixels), or more
+     * than {@link #MAX_PIXELS} at all, is refused from its header, before any pixel is decoded; {@code whose} says
+     * whose size it is ("the dataset's images", "the model's input").
+     */
+    public static Decoded decode(String file, byte[] content, int height, int width, String whose) {
+        BufferedImage image = read(file, content, height, width, whose);
         int channels = image.getColorModel().getNumColorComponents();
         if (channels != 1 && channels != 3) {
             throw new InvalidArchiveException(file, channels + " colour channels, expected 1 (grey) or 3 (RGB)");
@@ -146,7 +166,7 @@ public record ImageFolder() implements ArchiveFormat {
      * The image, read by ImageIO's reader for its format. A truncated or corrupt JPEG decodes with only a warning
      * ("Premature end of JPEG file": the missing rows grey), so warnings are failures here, like a PNG's read error.
      */
-    private static BufferedImage read(String file, byte[] content) {
+    private static BufferedImage read(String file, byte[] content, int height, int width, String whose) {
         try (javax.imageio.stream.ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(content))) {
             java.util.Iterator<javax.imageio.ImageReader> readers = ImageIO.getImageReaders(in);
             if (!readers.hasNext()) {
@@ -157,6 +177,7 @@ public record ImageFolder() implements ArchiveFormat {
             reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
             try {
                 reader.setInput(in, true, true);
+                checkDeclaredSize(file, reader.getFormatName(), reader.getWidth(0), reader.getHeight(0), height, width, whose);
                 BufferedImage image = reader.read(0);
                 if (!warnings.isEmpty()) {
                     throw new InvalidArchiveException(file, "corrupt or truncated " + reader.getFormatName().toUpperCase(Locale.ROOT)
@@ -176,6 +197,25 @@ public record ImageFolder() implements ArchiveFormat {
             }
             throw new InvalidArchiveException(file, "corrupt or truncated image (" + e.getMessage()
                     + (root != e ? ": " + root.getClass().getSimpleName() : "") + ")", e);
+        }
+    }
+
+    /** Refuses an image from the size its header declares (read before any pixel is decoded). */
+    static void checkDeclaredSize(String file, String format, int declaredWidth, int declaredHeight, int height, int width,
+                                  String whose) {
+        long declared = (long) declaredWidth * declaredHeight;
+        long expected = height > 0 && width > 0 ? (long) height * width : -1;
+        String size = declaredWidth + "x" + declaredHeight;
+        String megapixels = String.format(Locale.ROOT, "%.1f megapixels", declared / 1e6);
+        if (expected > 0 && declared > Math.max(65_536, OVERSIZE_FACTOR * expected)) {
+            throw new InvalidArchiveException(file, "too large: its " + format.toUpperCase(Locale.ROOT) + " header declares "
+                    + size + " pixels (" + megapixels + "), " + whose + " are " + width + "x" + height
+                    + "; refused before decoding (width x height)");
+        }
+        if (declared > MAX_PIXELS) {
+            throw new InvalidArchiveException(file, "too large: its " + format.toUpperCase(Locale.ROOT) + " header declares "
+                    + size + " pixels (" + megapixels + "), more than the " + String.format(Locale.ROOT, "%.1f", MAX_PIXELS / 1e6)
+                    + " megapixels imgtrain decodes; refused before decoding");
         }
     }
 

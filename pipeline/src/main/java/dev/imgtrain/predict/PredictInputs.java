@@ -101,7 +101,7 @@ final class PredictInputs {
         }
         ImageFolder.Decoded d;
         try {
-            d = ImageFolder.decode(file, content);
+            d = ImageFolder.decode(file, content, shape.get(0), shape.get(1), "the model's input images");
         } catch (InvalidArchiveException e) {
             return new Item(null, file, label, null, e.getMessage().startsWith(file + ": ")
                     ? e.getMessage().substring(file.length() + 2) : e.getMessage());

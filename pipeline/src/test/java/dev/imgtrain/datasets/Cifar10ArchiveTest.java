@@ -14,6 +14,7 @@ import static dev.imgtrain.testing.CifarFixtures.PREFIX;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class Cifar10ArchiveTest {
     private static final String ARCHIVE = "cifar-10-binary.tar.gz";
@@ -82,6 +83,21 @@ class Cifar10ArchiveTest {
         members.put(PREFIX + "data_batch_2.bin", Arrays.copyOf(CifarFixtures.batch(3, 0), 3 * 3073 - 100));
         assertEquals(ARCHIVE + ": " + PREFIX + "data_batch_2.bin: 9119 bytes is not a multiple of 3073 "
                 + "(1 label byte + 3072 pixel bytes per record)", failure(CifarFixtures.archive(members, null)));
+    }
+
+    @Test
+    void aMemberOfGigabytesIsRefusedFromItsHeader() {
+        assertEquals(ARCHIVE + ": entry '" + PREFIX + "data_batch_1.bin' declares 6146000000 bytes, more than the 30730000"
+                        + " of a CIFAR-10 batch (10,000 records of 3073 bytes); refused before reading it",
+                failure(CifarFixtures.archiveDeclaring(PREFIX + "data_batch_1.bin", 2_000_000L * 3073)));
+        assertTrue(failure(CifarFixtures.archiveDeclaring(PREFIX + "zeros", 7L << 30)).contains("entry '" + PREFIX
+                + "zeros' declares 7516192768 bytes"), "a member no split reads is not skipped through either");
+    }
+
+    @Test
+    void aMillionTinyEntriesAreRefusedAfterTheSixtyFifth() {
+        assertEquals(ARCHIVE + ": more than 64 entries (CIFAR-10 has 9); refused before reading them",
+                failure(CifarFixtures.archiveOfEmptyEntries(1000)));
     }
 
     @Test

@@ -62,6 +62,22 @@ class IdxPairReaderTest {
     }
 
     @Test
+    void aBillionDeclaredImagesAreRefusedFromTheHeader() {
+        // The header alone (a gzip of gigabytes of zeros would follow it): refused before any image is read.
+        assertEquals(IMAGES + ": header declares 1000000000 images, more than the 600000 an IDX archive of this kind"
+                        + " holds (MNIST and Fashion-MNIST: 60000); refused before reading them",
+                failure(gzip(images(2051, 1_000_000_000, 0, 28, 28)), gzip(labels(2049, 1_000_000_000, 0))));
+    }
+
+    @Test
+    void trailingGigabytesAreRefusedAtTheirFirstByte() {
+        byte[] images = images(2051, 3, 3, 28, 28);
+        byte[] padded = Arrays.copyOf(images, images.length + (1 << 20)); // the reader stops at the first extra byte
+        assertEquals(IMAGES + ": has bytes after the 3 images of 28x28 its header declares",
+                failure(gzip(padded), gzip(labels(2049, 3, 3))));
+    }
+
+    @Test
     void wrongLabelsMagic() {
         assertEquals(LABELS + ": magic number 2051, expected 2049 (IDX unsigned-byte 1-D labels)",
                 failure(gzip(images(2051, 3, 3, 28, 28)), gzip(labels(2051, 3, 3))));

@@ -65,4 +65,32 @@ public final class CifarFixtures {
         }
         return IdxFixtures.gzip(tarBytes.toByteArray());
     }
+
+    /**
+     * A tar.gz that is only the header of one entry declaring {@code bytes} bytes (its data never follows): what the
+     * start of a tar with a gigabytes-large member looks like to a reader.
+     */
+    public static byte[] archiveDeclaring(String name, long bytes) {
+        TarArchiveEntry entry = new TarArchiveEntry(name, true);
+        entry.setSize(bytes);
+        byte[] header = new byte[512];
+        entry.writeEntryHeader(header);
+        return IdxFixtures.gzip(header);
+    }
+
+    /** A tar.gz of {@code count} empty files under the CIFAR-10 folder. */
+    public static byte[] archiveOfEmptyEntries(int count) {
+        ByteArrayOutputStream tarBytes = new ByteArrayOutputStream();
+        try (TarArchiveOutputStream tar = new TarArchiveOutputStream(tarBytes)) {
+            for (int i = 0; i < count; i++) {
+                TarArchiveEntry entry = new TarArchiveEntry(PREFIX + "empty-" + i, true);
+                entry.setSize(0);
+                tar.putArchiveEntry(entry);
+                tar.closeArchiveEntry();
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+        return IdxFixtures.gzip(tarBytes.toByteArray());
+    }
 }

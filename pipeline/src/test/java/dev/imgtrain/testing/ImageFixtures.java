@@ -37,4 +37,36 @@ public final class ImageFixtures {
         }
         return root;
     }
+
+    /** An 8x8 grey PNG whose IHDR declares {@code width} x {@code height} (its CRC made right): a decompression bomb's header. */
+    public static byte[] pngDeclaring(int width, int height) throws IOException {
+        byte[] png = encoded("png", BufferedImage.TYPE_BYTE_GRAY);
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(png);
+        if (b.getInt(12) != 0x49484452) {
+            throw new IllegalStateException("IHDR is not the first chunk");
+        }
+        b.putInt(16, width).putInt(20, height);
+        java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+        crc.update(png, 12, 17);
+        b.putInt(29, (int) crc.getValue());
+        return png;
+    }
+
+    /** An 8x8 RGB JPEG whose SOF0 declares {@code width} x {@code height}. */
+    public static byte[] jpegDeclaring(int width, int height) throws IOException {
+        byte[] jpeg = encoded("jpg", BufferedImage.TYPE_INT_RGB);
+        for (int i = 2; i < jpeg.length - 9; i++) {
+            if ((jpeg[i] & 0xFF) == 0xFF && (jpeg[i + 1] & 0xFF) == 0xC0) {
+                java.nio.ByteBuffer.wrap(jpeg).putShort(i + 5, (short) height).putShort(i + 7, (short) width);
+                return jpeg;
+            }
+        }
+        throw new IllegalStateException("no SOF0 marker");
+    }
+
+    private static byte[] encoded(String format, int type) throws IOException {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        ImageIO.write(new BufferedImage(8, 8, type), format, out);
+        return out.toByteArray();
+    }
 }
