@@ -203,7 +203,8 @@ class BadInputIT {
                     && line.contains("was recorded when it was written (model.zip.sha256;"), command + ": " + result[1]);
             assertEquals(2, result[1].lines().count(), "one line and the hint: " + result[1]);
         }
-        assertTrue(Files.notExists(wh.resolve("models")), "nothing was promoted");
+        assertTrue(Files.notExists(wh.resolve("models/pics/current.json")) && Files.notExists(wh.resolve("models/pics/versions")),
+                "nothing was promoted");
         assertTrue(Files.notExists(root.resolve("scores")), "nothing was scored");
         // With Hadoop's checksum file present (a local warehouse), its failure is said in words.
         CliParsingTest.execute("train", "--preset", "cifar10-dense-32-16", "--epochs", "1", "--run-id", "m2", "--format",

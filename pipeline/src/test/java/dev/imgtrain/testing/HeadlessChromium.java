@@ -101,6 +101,7 @@ public final class HeadlessChromium implements AutoCloseable {
 
     /** Opens {@code page}, waits for its load event, then reads its images, text and errors and takes a screenshot. */
     public PageCheck open(URI page) throws Exception {
+        viewport(1280, 800);
         errors.clear();
         loaded = new CompletableFuture<>();
         ObjectNode navigate = JSON.createObjectNode().put("url", page.toString());
@@ -127,13 +128,20 @@ public final class HeadlessChromium implements AutoCloseable {
 
     /** A full-page screenshot (PNG) of the open page as it is now (after its scripts drew). */
     public byte[] screenshot() throws Exception {
+        viewport(1280, 800); // measured at a normal window, not at the height of an earlier full-page shot
         JsonNode size = JSON.readTree(evaluate("JSON.stringify({width: document.documentElement.scrollWidth,"
                 + " height: document.documentElement.scrollHeight})"));
         call("Emulation.setDeviceMetricsOverride", JSON.createObjectNode().put("width", Math.max(1280, size.get("width").asInt()))
                 .put("height", size.get("height").asInt()).put("deviceScaleFactor", 1).put("mobile", false));
         JsonNode shot = call("Page.captureScreenshot", JSON.createObjectNode().put("format", "png")
                 .put("captureBeyondViewport", true));
+        viewport(1280, 800);
         return Base64.getDecoder().decode(shot.get("data").asText());
+    }
+
+    private void viewport(int width, int height) throws Exception {
+        call("Emulation.setDeviceMetricsOverride", JSON.createObjectNode().put("width", width).put("height", height)
+                .put("deviceScaleFactor", 1).put("mobile", false));
     }
 
     /** Whether {@code booleanExpression} became true in the open page within {@code seconds} (polled). */
