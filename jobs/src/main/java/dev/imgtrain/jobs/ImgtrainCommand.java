@@ -5,6 +5,7 @@ import dev.imgtrain.datasets.InvalidArchiveException;
 import dev.imgtrain.fetch.FetchException;
 import dev.imgtrain.store.ObjectStorage;
 import dev.imgtrain.store.DamagedFileException;
+import dev.imgtrain.store.DiskSpace;
 import dev.imgtrain.store.StorageException;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine;
@@ -119,6 +120,9 @@ public final class ImgtrainCommand implements Runnable {
     private static String what(Exception e, org.apache.hadoop.conf.Configuration hadoop) {
         if (e instanceof ConfigException) {
             return "configuration error: " + e.getMessage();
+        }
+        if (DiskSpace.isNoSpace(e)) {
+            return "failed: " + DiskSpace.describe(e, "the warehouse");
         }
         java.util.Optional<String> outage = ObjectStorage.outage(e, hadoop);
         if (outage.isPresent()) {

@@ -30,6 +30,7 @@ final class Stage {
 
     /** The session, with S3A configured and checked when any of {@code uris} is on s3a://. */
     static SparkSession session(String command, PipelineConfig config, String... uris) {
+        dev.imgtrain.store.DiskSpace.reset();
         LOG.info("imgtrain {} {}", command, BuildInfo.versions());
         LOG.info("effective configuration: {}", config.rendered().replaceAll("\\s*\n\\s*", " "));
         SparkSession.Builder builder = SparkSession.builder().appName("imgtrain " + command);

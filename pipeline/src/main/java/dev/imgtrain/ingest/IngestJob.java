@@ -10,6 +10,7 @@ import dev.imgtrain.datasets.SplitDecoder;
 import dev.imgtrain.datasets.InvalidArchiveException;
 import dev.imgtrain.store.Scratch;
 import dev.imgtrain.store.SparkFailures;
+import dev.imgtrain.store.DiskSpace;
 import dev.imgtrain.store.Warehouse;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -78,6 +79,8 @@ public final class IngestJob {
         Path sourceDir = Warehouse.qualify(source);
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         List<DecodeTask> tasks = plan(spec, sourceDir, jsc);
+        DiskSpace.require(warehouse, warehouse.rawDir(spec.name()), "the raw table of " + spec.name(),
+                rawEstimate(spec, sourceDir, jsc));
 
         // A job group whose tasks are interrupted when it is cancelled: after one task fails, the others are stopped
         // (writeAndCommit) and, as after any failed stage, waited for before the scratch directory goes (Scratch.use).
@@ -95,6 +98,20 @@ public final class IngestJob {
         } finally {
             jsc.clearJobGroup();
             hadoop.destroy();
+        }
+    }
+
+    /**
+     * Bytes the raw table will take, from the source's size: measured, MNIST's 11.6 MB of IDX gzip make a 17 MB table
+     * and CIFAR-10's 174 MB tar.gz a 178 MB one; an image folder's compressed images decode to about 3 times their size.
+     */
+    static long rawEstimate(DatasetSpec spec, Path sourceDir, JavaSparkContext jsc) {
+        try {
+            long source = sourceDir.getFileSystem(jsc.hadoopConfiguration()).getContentSummary(sourceDir).getLength();
+            double factor = spec.format() instanceof dev.imgtrain.datasets.ImageFolder ? 3.0 : 1.5;
+            return (long) (source * factor);
+        } catch (java.io.IOException e) {
+            return 0; // the plan already read the source; a size it cannot give is no reason to refuse
         }
     }
 

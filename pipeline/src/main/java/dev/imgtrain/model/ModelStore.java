@@ -46,6 +46,7 @@ public final class ModelStore {
             throw new IllegalStateException("cannot serialise the model for " + target + ": " + e.getMessage(), e);
         }
         byte[] model = bytes.toByteArray();
+        dev.imgtrain.store.DiskSpace.require(warehouse, target, target.getName(), model.length + 4096L);
         // The digest first: a model that exists has its digest beside it (a crash in between leaves only a digest).
         warehouse.writeAtomically(digestFile(target), (sha256(model) + "  " + target.getName() + "\n")
                 .getBytes(StandardCharsets.UTF_8));

@@ -9,6 +9,7 @@ import dev.imgtrain.store.BuildInfo;
 import dev.imgtrain.store.Lease;
 import dev.imgtrain.model.ModelStore;
 import dev.imgtrain.store.Scratch;
+import dev.imgtrain.store.DiskSpace;
 import dev.imgtrain.store.Warehouse;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaRDD;
@@ -109,6 +110,9 @@ public final class TrainJob {
                 // One writing task per worker, whatever the cluster: the same batches (and run) on local[2] and a cluster.
                 jsc.setJobDescription("train " + runId + ": write mini-batches of " + tc.batchSizePerWorker()
                         + " to " + exportDir);
+                // Batch files hold the features and one-hot labels as floats (a killed MNIST run left 184 MB).
+                DiskSpace.require(warehouse, exportDir, "the mini-batch files of run " + runId,
+                        trainExamples * (manifest.features() + manifest.numClasses()) * 4L);
                 long exportStart = System.nanoTime();
                 List<String> files = TaskProgress.during(jsc.sc(), "train " + runId + ": mini-batch files",
                         () -> MiniBatches.export(splits.train(), tc.batchSizePerWorker(), tc.workers(), tc.seed(),

@@ -184,10 +184,7 @@ final class Pages {
             row.put("updated", s.path("updated_at").asText());
             rows.add(row);
         }
-        Map<String, Object> v = page("Sweeps", "sweeps");
-        v.put("rows", rows);
-        v.put("empty", rows.isEmpty());
-        return render("sweeps.mustache", v, 200);
+        return list("Sweeps", "sweeps", rows);
     }
 
     Response sweep(String id) {
@@ -237,15 +234,24 @@ final class Pages {
             row.put("href", "/models/" + RequestPath.encode(dataset));
             row.put("promotions", view.promotions(dataset).size());
             if (c != null) {
-                row.put("current", Map.of("runId", c.runId(), "runHref", "/runs/" + RequestPath.encode(c.runId()),
-                        "accuracy", fmt(c.accuracy()), "promotedAt", c.promotedAt()));
+                row.put("current", current(c));
             }
             rows.add(row);
         }
-        Map<String, Object> v = page("Models", "models");
+        return list("Models", "models", rows);
+    }
+
+    private static Map<String, Object> current(ModelRegistry.Current c) {
+        return Map.of("runId", c.runId(), "runHref", "/runs/" + RequestPath.encode(c.runId()), "accuracy", fmt(c.accuracy()),
+                "promotedAt", c.promotedAt());
+    }
+
+    /** A page that is one table of {@code rows} (empty: the template says so). */
+    private Response list(String title, String name, List<Map<String, Object>> rows) {
+        Map<String, Object> v = page(title, name);
         v.put("rows", rows);
         v.put("empty", rows.isEmpty());
-        return render("models.mustache", v, 200);
+        return render(name + ".mustache", v, 200);
     }
 
     Response model(String dataset) throws IOException {
@@ -273,8 +279,7 @@ final class Pages {
         Map<String, Object> v = page("Model " + dataset, "model");
         v.put("dataset", dataset);
         if (c != null) {
-            v.put("current", Map.of("runId", c.runId(), "runHref", "/runs/" + RequestPath.encode(c.runId()),
-                    "accuracy", fmt(c.accuracy()), "promotedAt", c.promotedAt()));
+            v.put("current", current(c));
         }
         v.put("history", history);
         return render("model.mustache", v, 200);
@@ -293,10 +298,7 @@ final class Pages {
             row.put("test", m.path("counts").path("test").asLong());
             rows.add(row);
         }
-        Map<String, Object> v = page("Datasets", "datasets");
-        v.put("rows", rows);
-        v.put("empty", rows.isEmpty());
-        return render("datasets.mustache", v, 200);
+        return list("Datasets", "datasets", rows);
     }
 
     Response dataset(String name) throws IOException {
