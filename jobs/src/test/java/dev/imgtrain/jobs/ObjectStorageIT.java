@@ -247,6 +247,49 @@ class ObjectStorageIT {
     }
 
     /**
+     * A killed run on s3a:// whose last checkpoint was then damaged (a bit flipped in the bucket, where no file system
+     * checksum would notice it: S3A writes none): the rerun, through the launcher, logs a WARN naming the damaged
+     * checkpoint and its digests, resumes from the checkpoint before it, and ends with the undisturbed run's epoch 2,
+     * each epoch once in metrics.jsonl.
+     */
+    @Test
+    void aDamagedLastCheckpointOnS3IsPassedOverByTheDigest() throws Exception {
+        List<String> args = new ArrayList<>(List.of("train", "--warehouse", WAREHOUSE, "--epochs", "2",
+                "--run-id", "flipped", "--set", "train.max-examples=5000"));
+        args.addAll(s3.settings());
+        // Both runs through the launcher: the same JVM flags and BLAS, so the same arithmetic.
+        Launched first = Launched.run(args, Map.of());
+        assertEquals(0, first.code(), first.output());
+        String run = WAREHOUSE + "/runs/flipped/";
+        try (FileSystem fs = bucket()) {
+            List<String> undisturbed = new String(fs.open(new Path(run + "metrics.jsonl")).readAllBytes(),
+                    StandardCharsets.UTF_8).lines().toList();
+            assertTrue(fs.exists(new Path(run + "checkpoints/epoch-2.zip.sha256")), "the digest is in the bucket");
+            // As a kill after epoch 2's checkpoint leaves it, then one bit of that checkpoint changed.
+            fs.delete(new Path(run + "_SUCCESS"), false);
+            fs.delete(new Path(run + "model.zip"), false);
+            byte[] bytes = fs.open(new Path(run + "checkpoints/epoch-2.zip")).readAllBytes();
+            bytes[bytes.length / 2] ^= 0x08;
+            try (var out = fs.create(new Path(run + "checkpoints/epoch-2.zip"), true)) {
+                out.write(bytes);
+            }
+            Launched again = Launched.run(args, Map.of());
+            assertEquals(0, again.code(), again.output());
+            assertTrue(again.output().contains("WARN") && again.output().contains("not resuming from epoch-2.zip: " + run
+                    + "checkpoints/epoch-2.zip is damaged: its SHA-256 is "), again.output());
+            assertTrue(again.output().contains("resuming after epoch 1"), again.output());
+            List<String> resumed = new String(fs.open(new Path(run + "metrics.jsonl")).readAllBytes(),
+                    StandardCharsets.UTF_8).lines().toList();
+            assertEquals(2, resumed.size(), resumed.toString());
+            JsonNode before = Warehouse.JSON.readTree(undisturbed.get(1));
+            JsonNode after = Warehouse.JSON.readTree(resumed.get(1));
+            assertEquals(2, after.get("epoch").asInt());
+            assertEquals(before.get("val_loss").asDouble(), after.get("val_loss").asDouble(), "epoch 2 trained again alike");
+            assertTrue(fs.exists(new Path(run + "_SUCCESS")));
+        }
+    }
+
+    /**
      * The S3 server stopped during epoch 2 (issue 17): the run fails within a minute with one line naming the URI and
      * the endpoint, nothing after it but the debug hint, nothing committed; with the server back, the same command
      * resumes after the last checkpoint, commits, and leaves no lock or scratch behind.
