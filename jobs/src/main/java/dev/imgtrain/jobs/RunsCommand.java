@@ -34,11 +34,17 @@ final class RunsCommand implements Runnable {
      * Spark would apply them), then the {@code storage.s3a.*} settings; checked first when on s3a://.
      */
     static Warehouse warehouse(PipelineConfig config) {
+        Configuration hadoop = hadoopWithoutSpark();
+        ObjectStorage.configure(hadoop, config.storage(), config.warehouse());
+        return new Warehouse(config.warehouse(), hadoop);
+    }
+
+    /** Hadoop's defaults, then the {@code spark.hadoop.*} JVM system properties, as Spark would apply them. */
+    static Configuration hadoopWithoutSpark() {
         Configuration hadoop = new Configuration();
         System.getProperties().stringPropertyNames().stream().filter(k -> k.startsWith("spark.hadoop."))
                 .forEach(k -> hadoop.set(k.substring("spark.hadoop.".length()), System.getProperty(k)));
-        ObjectStorage.configure(hadoop, config.storage(), config.warehouse());
-        return new Warehouse(config.warehouse(), hadoop);
+        return hadoop;
     }
 
     @Command(name = "list", mixinStandardHelpOptions = true,

@@ -80,9 +80,7 @@ final class UiCommand implements Callable<Integer>, ConfiguredCommand {
 
     /** The warehouse with the S3A settings but no preflight; a URI no file system takes is a usage error (exit 2). */
     static Warehouse warehouse(PipelineConfig config) {
-        Configuration hadoop = new Configuration();
-        System.getProperties().stringPropertyNames().stream().filter(k -> k.startsWith("spark.hadoop."))
-                .forEach(k -> hadoop.set(k.substring("spark.hadoop.".length()), System.getProperty(k)));
+        Configuration hadoop = RunsCommand.hadoopWithoutSpark();
         if (ObjectStorage.isS3a(config.warehouse())) {
             ObjectStorage.hadoopSettings(config.storage()).forEach(hadoop::set);
         }

@@ -133,10 +133,10 @@ public final class ModelRegistry {
             Path version = versionDir(dataset, runId);
             if (!warehouse.exists(new Path(version, "model.zip"))) {
                 Path model = new Path(runDir, "model.zip");
-                // A damaged model is never promoted: checked against its digest before the copy.
-                dev.imgtrain.model.ModelStore.verify(warehouse, model);
+                // A damaged model is never promoted: its bytes are checked against its digest, then those bytes copied.
+                byte[] verified = dev.imgtrain.model.ModelStore.verify(warehouse, model);
                 try (Scratch.Dir staging = Scratch.open(warehouse, "promote-" + runId)) {
-                    copy(model, new Path(staging.path(), "model.zip"));
+                    warehouse.writeAtomically(new Path(staging.path(), "model.zip"), verified);
                     Path digest = dev.imgtrain.model.ModelStore.digestFile(model);
                     if (warehouse.exists(digest)) {
                         copy(digest, dev.imgtrain.model.ModelStore.digestFile(new Path(staging.path(), "model.zip")));

@@ -127,9 +127,6 @@ public final class Progress implements AutoCloseable {
 
     /** Redraws the bar, or logs a line when the piece has run for {@link #LOG_EVERY_MS} since the last one. */
     synchronized void tick() {
-        if (total == 0 && done == 0 && title.isEmpty()) {
-            return;
-        }
         long now = clockMillis.getAsLong();
         if (showing == Mode.BAR) {
             draw();

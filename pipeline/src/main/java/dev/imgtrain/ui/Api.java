@@ -114,7 +114,7 @@ final class Api {
     static ObjectNode metrics(RunIndex.Run r) {
         ObjectNode o = Warehouse.JSON.createObjectNode();
         o.put("run_id", r.id());
-        o.put("status", r.status().name().toLowerCase(java.util.Locale.ROOT));
+        o.put("status", r.status().label());
         o.put("epochs_asked", r.epochsAsked());
         ArrayNode m = o.putArray("metrics");
         r.metrics().forEach(m::add);

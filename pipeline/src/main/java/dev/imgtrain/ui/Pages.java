@@ -50,8 +50,8 @@ final class Pages {
         Map<String, Object> row = new HashMap<>();
         row.put("id", r.id());
         row.put("href", "/runs/" + RequestPath.encode(r.id()));
-        row.put("status", status(r));
-        row.put("statusClass", r.status().name().toLowerCase(Locale.ROOT));
+        row.put("status", r.status().label());
+        row.put("statusClass", r.status().label());
         row.put("dataset", r.dataset());
         row.put("preset", r.preset());
         row.put("epochsDone", r.metrics().size());
@@ -64,14 +64,6 @@ final class Pages {
         row.put("commit", r.commit().length() > 8 ? r.commit().substring(0, 8) : r.commit());
         row.put("hasProblems", !r.problems().isEmpty());
         return row;
-    }
-
-    private static String status(RunIndex.Run r) {
-        return switch (r.status()) {
-            case COMMITTED -> "committed";
-            case TRAINING -> "training";
-            case UNCOMMITTED -> "uncommitted";
-        };
     }
 
     Response run(String id) throws IOException {
@@ -187,7 +179,7 @@ final class Pages {
         return list("Sweeps", "sweeps", rows);
     }
 
-    Response sweep(String id) {
+    Response sweep(String id) throws IOException {
         Optional<JsonNode> found = view.sweep(id);
         if (found.isEmpty()) {
             return notFound("no sweep '" + id + "' in this warehouse");

@@ -33,7 +33,14 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 final class RunIndex {
     /** How a run stands: committed ({@code _SUCCESS}), training (its run lock has a live holder), or neither. */
-    enum Status { COMMITTED, TRAINING, UNCOMMITTED }
+    enum Status {
+        COMMITTED, TRAINING, UNCOMMITTED;
+
+        /** As pages, the API and the CSS name it: committed, training, uncommitted. */
+        String label() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
 
     /** One run as read: its files' content (params, metrics, evaluation may be null) and what was wrong with them. */
     record Run(String id, Status status, JsonNode params, List<JsonNode> metrics, JsonNode evaluation,
@@ -154,8 +161,11 @@ final class RunIndex {
         if (cached != null) {
             return Optional.of(cached);
         }
-        Path dir = warehouse.runDir(id);
-        if (!warehouse.fs().exists(dir) || !warehouse.fs().getFileStatus(dir).isDirectory()) {
+        try {
+            if (!warehouse.fs().getFileStatus(warehouse.runDir(id)).isDirectory()) {
+                return Optional.empty();
+            }
+        } catch (FileNotFoundException none) {
             return Optional.empty();
         }
         return Optional.of(read(id, lockedRuns().contains(id)));
@@ -206,7 +216,7 @@ final class RunIndex {
         }
         List<String> problems = new ArrayList<>();
         JsonNode params = files.containsKey("params.json") ? json(new Path(dir, "params.json"), problems) : null;
-        if (params == null && !files.containsKey("params.json")) {
+        if (!files.containsKey("params.json")) {
             problems.add("no params.json (the run's training never started writing)");
         }
         List<JsonNode> metrics = new ArrayList<>();
@@ -275,7 +285,7 @@ final class RunIndex {
     static ObjectNode json(Run r, boolean full) {
         ObjectNode o = Warehouse.JSON.createObjectNode();
         o.put("run_id", r.id());
-        o.put("status", r.status().name().toLowerCase(java.util.Locale.ROOT));
+        o.put("status", r.status().label());
         o.put("dataset", r.dataset());
         o.put("preset", r.preset());
         o.put("epochs_done", r.metrics().size());

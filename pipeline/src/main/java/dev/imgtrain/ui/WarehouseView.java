@@ -5,6 +5,7 @@ import dev.imgtrain.registry.ModelRegistry;
 import dev.imgtrain.report.ImageGrid;
 import dev.imgtrain.store.Warehouse;
 import dev.imgtrain.sweep.SweepCatalog;
+import dev.imgtrain.sweep.SweepJob;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.Path;
 import org.apache.parquet.example.data.Group;
@@ -13,7 +14,6 @@ import org.apache.parquet.hadoop.example.GroupReadSupport;
 
 import java.io.FileNotFoundException;
 import java.io.IOException;
-import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -49,20 +49,20 @@ final class WarehouseView {
         if (runs.run(runId).isEmpty() || !runs.reportFiles(runId).contains(name)) {
             return Optional.empty();
         }
-        return Optional.of(read(new Path(new Path(warehouse.runDir(runId), "report"), name)));
+        return Optional.of(warehouse.readBytes(new Path(new Path(warehouse.runDir(runId), "report"), name)));
     }
 
     List<JsonNode> sweeps() {
         return new SweepCatalog(warehouse).list();
     }
 
-    Optional<JsonNode> sweep(String id) {
-        for (JsonNode s : sweeps()) {
-            if (s.path("sweep_id").asText().equals(id)) {
-                return Optional.of(new SweepCatalog(warehouse).show(id));
-            }
+    /** A sweep's summary and leaderboard, when {@code id} is a directory under sweeps/ that holds a sweep.json. */
+    Optional<JsonNode> sweep(String id) throws IOException {
+        if (!children(new Path(warehouse.root(), "sweeps")).contains(id)
+                || !warehouse.fs().exists(new Path(SweepJob.sweepDir(warehouse, id), "sweep.json"))) {
+            return Optional.empty();
         }
-        return Optional.empty();
+        return Optional.of(new SweepCatalog(warehouse).show(id));
     }
 
     /** Names of the dataset directories under {@code models/} (each has had a promotion). */
@@ -90,7 +90,8 @@ final class WarehouseView {
 
     /** A dataset's {@code _dataset.json}, when {@code name} is a dataset of the warehouse. */
     Optional<JsonNode> manifest(String name) throws IOException {
-        if (!datasets().contains(name)) {
+        if (!children(new Path(warehouse.root(), "datasets")).contains(name)
+                || !warehouse.fs().exists(warehouse.manifest(name))) {
             return Optional.empty();
         }
         return Optional.of(warehouse.readJson(warehouse.manifest(name), JsonNode.class));
@@ -137,7 +138,7 @@ final class WarehouseView {
         return Optional.of(png);
     }
 
-    /** Names of the directories directly under {@code dir}, sorted; empty when it does not exist. */
+    /** Names of the directories (and Parquet files) directly under {@code dir}, sorted; empty when it does not exist. */
     List<String> children(Path dir) throws IOException {
         List<String> names = new ArrayList<>();
         try {
@@ -151,11 +152,5 @@ final class WarehouseView {
         }
         names.sort(String::compareTo);
         return names;
-    }
-
-    private byte[] read(Path path) throws IOException {
-        try (InputStream in = warehouse.fs().open(path)) {
-            return in.readAllBytes();
-        }
     }
 }
