@@ -348,4 +348,195 @@ class ObjectStorageIT {
                     "the failed attempt's scratch was removed: " + (fs.exists(new Path(WAREHOUSE + "/_tmp")) ? objects(fs, "_tmp") : ""));
         }
     }
+
+    /** A warehouse of its own S3A client (no FileSystem cache): a contender as another process would be. */
+    private static Warehouse contender(java.time.Duration staleAfter) {
+        org.apache.hadoop.conf.Configuration conf = s3.hadoop();
+        conf.setBoolean("fs.s3a.impl.disable.cache", true);
+        return new Warehouse(WAREHOUSE, conf, staleAfter);
+    }
+
+    /**
+     * Issue 27: a lock on s3a:// is taken by exactly one of the processes that try at once. 20 rounds of 8 contenders
+     * (each its own S3A client and connections) for a run's lock and 20 for a dataset's promotion lock: one winner each
+     * time, the others told who holds it. Then 20 rounds of 8 taking over the same dead holder's lock at once (a PUT
+     * conditional on its ETag): again one. Before S3's conditional writes, S3A's check-then-PUT let several through.
+     */
+    @Test
+    void aLockOnS3IsTakenByExactlyOneOfTheContendersEveryTime() throws Exception {
+        int contenders = 8;
+        List<Warehouse> warehouses = new ArrayList<>();
+        for (int i = 0; i < contenders; i++) {
+            warehouses.add(contender(java.time.Duration.ofMinutes(10)));
+        }
+        Process exited = new ProcessBuilder("true").start();
+        assertTrue(exited.waitFor(10, TimeUnit.SECONDS));
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(contenders);
+        try (FileSystem fs = bucket()) {
+            for (String kind : List.of("run", "promote", "takeover")) {
+                for (int round = 0; round < 20; round++) {
+                    Path lock = kind.equals("promote")
+                            ? new Path(WAREHOUSE + "/models/contest-" + round + "/_promote.lock")
+                            : warehouses.get(0).runLock(kind + "-" + round);
+                    if (kind.equals("takeover")) {
+                        try (var out = fs.create(lock, true)) { // a lease whose holder died on this host
+                            out.write(("{\"pid\": " + exited.pid() + ", \"host\": \"" + java.net.InetAddress
+                                    .getLocalHost().getHostName() + "\", \"what\": \"train dead\"}").getBytes());
+                        }
+                    }
+                    java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+                    List<java.util.concurrent.Future<Object>> tries = new ArrayList<>();
+                    for (Warehouse wh : warehouses) {
+                        tries.add(pool.submit(() -> {
+                            go.await();
+                            try {
+                                return dev.imgtrain.store.Lease.acquire(wh, lock, kind + " contest");
+                            } catch (dev.imgtrain.store.Lease.HeldException held) {
+                                return held;
+                            }
+                        }));
+                    }
+                    go.countDown();
+                    List<dev.imgtrain.store.Lease> winners = new ArrayList<>();
+                    for (var t : tries) {
+                        Object result = t.get(120, TimeUnit.SECONDS);
+                        if (result instanceof dev.imgtrain.store.Lease lease) {
+                            winners.add(lease);
+                        } else {
+                            assertTrue(((Exception) result).getMessage().contains(" is held by pid "
+                                    + ProcessHandle.current().pid()), ((Exception) result).getMessage());
+                        }
+                    }
+                    assertEquals(1, winners.size(), kind + " round " + round + ": " + winners.size() + " winners");
+                    winners.get(0).verify();
+                    winners.get(0).close();
+                    assertFalse(fs.exists(lock), "released");
+                }
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    /**
+     * Issue 27: a training run stopped with SIGSTOP past storage.stale-after, its lock taken over by the same command
+     * run again, then SIGCONT: the stopped one exits 1 with the lost-lock line naming the new holder and writes nothing
+     * more; the new holder resumes from the last checkpoint and commits every epoch once, its model intact.
+     */
+    @Test
+    void aStoppedHolderTakenOverStopsWithTheLostLockLineAndTheNewHolderCommits() throws Exception {
+        List<String> args = new ArrayList<>(List.of("train", "--warehouse", WAREHOUSE, "--epochs", "4", "--workers", "1",
+                "--run-id", "frozen", "--set", "train.max-examples=5000", "--set", "storage.stale-after=10s"));
+        args.addAll(s3.settings());
+        Process first = Launched.start(args, Map.of());
+        StringBuilder firstOut = new StringBuilder();
+        Thread reader = null;
+        try {
+            BufferedReader out = new BufferedReader(new InputStreamReader(first.getInputStream(), StandardCharsets.UTF_8));
+            String line;
+            while ((line = out.readLine()) != null && !line.contains("epoch 1/4:")) {
+                firstOut.append(line).append('\n');
+            }
+            assertTrue(line != null, firstOut.toString());
+            firstOut.append(line).append('\n');
+            signal("STOP", first.pid());
+            Thread.sleep(12_000); // past storage.stale-after: its lock is dead to the next process
+            Process second = Launched.start(args, Map.of());
+            StringBuilder secondOut = new StringBuilder();
+            BufferedReader out2 = new BufferedReader(new InputStreamReader(second.getInputStream(), StandardCharsets.UTF_8));
+            while ((line = out2.readLine()) != null && !line.contains("resuming after epoch")) {
+                secondOut.append(line).append('\n');
+            }
+            assertTrue(line != null, secondOut.toString());
+            secondOut.append(line).append('\n');
+            assertTrue(secondOut.toString().contains("WARN") && secondOut.toString().contains("taking over " + WAREHOUSE
+                    + "/_locks/run-frozen.lock from a dead holder: pid " + first.pid()), secondOut.toString());
+            signal("CONT", first.pid());
+            long continued = System.nanoTime();
+            reader = new Thread(() -> {
+                try {
+                    for (String l; (l = out.readLine()) != null; ) {
+                        synchronized (firstOut) {
+                            firstOut.append(l).append('\n');
+                        }
+                    }
+                } catch (java.io.IOException ignored) {
+                    // the process ended
+                }
+            });
+            reader.start();
+            assertTrue(first.waitFor(60, TimeUnit.SECONDS), firstOut.toString());
+            reader.join(10_000);
+            System.out.printf("lost lock: the stopped holder exited %d %.1f s after SIGCONT%n", first.exitValue(),
+                    (System.nanoTime() - continued) / 1e9);
+            assertEquals(1, first.exitValue(), firstOut.toString());
+            String expected = "imgtrain train: failed: lost the run lock to pid " + second.pid() + " on "
+                    + java.net.InetAddress.getLocalHost().getHostName() + ": " + WAREHOUSE + "/_locks/run-frozen.lock was "
+                    + "taken over while this process was silent for longer than storage.stale-after (10 s)";
+            assertTrue(firstOut.toString().contains(expected), firstOut.toString());
+            assertFalse(firstOut.toString().contains("train frozen: committed"), firstOut.toString());
+
+            for (String l; (l = out2.readLine()) != null; ) {
+                secondOut.append(l).append('\n');
+            }
+            assertTrue(second.waitFor(300, TimeUnit.SECONDS));
+            assertEquals(0, second.exitValue(), secondOut.toString());
+        } finally {
+            first.destroyForcibly();
+        }
+        try (FileSystem fs = bucket()) {
+            try (var in = fs.open(new Path(WAREHOUSE + "/runs/frozen/metrics.jsonl"))) {
+                List<Integer> epochs = new String(in.readAllBytes(), StandardCharsets.UTF_8).lines()
+                        .map(l -> dev.imgtrain.train.EpochMetrics.parse(l).epoch()).toList();
+                assertEquals(List.of(1, 2, 3, 4), epochs);
+            }
+            assertTrue(fs.exists(new Path(WAREHOUSE + "/runs/frozen/_SUCCESS")));
+            dev.imgtrain.model.ModelStore.verify(new Warehouse(WAREHOUSE, s3.hadoop()),
+                    new Path(WAREHOUSE + "/runs/frozen/model.zip"));
+            assertFalse(fs.exists(new Path(WAREHOUSE + "/_locks/run-frozen.lock")), "the new holder released it");
+        }
+    }
+
+    /**
+     * Two trains of one run id and two promotes of one run, each pair started together through the launcher: one
+     * trains (the other is told the run is being trained, or already committed when it came that late), and the
+     * promotion is recorded once.
+     */
+    @Test
+    void twoTrainsAndTwoPromotesStartedTogetherHaveOneWinner() throws Exception {
+        List<String> train = new ArrayList<>(List.of("train", "--warehouse", WAREHOUSE, "--epochs", "1", "--workers", "1",
+                "--run-id", "twin", "--set", "train.max-examples=5000"));
+        train.addAll(s3.settings());
+        Process a = Launched.start(train, Map.of());
+        Process b = Launched.start(train, Map.of());
+        String outA = new String(a.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        String outB = new String(b.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(a.waitFor(300, TimeUnit.SECONDS) && b.waitFor(300, TimeUnit.SECONDS));
+        assertEquals(1, (a.exitValue() == 0 ? 1 : 0) + (b.exitValue() == 0 ? 1 : 0), outA + "\n----\n" + outB);
+        String loser = a.exitValue() == 0 ? outB : outA;
+        assertTrue(loser.contains("run 'twin' is being trained by another process: pid ")
+                || loser.contains("run 'twin' is already committed"), loser);
+
+        List<String> promote = new ArrayList<>(List.of("promote", "--warehouse", WAREHOUSE, "--run", "s3run",
+                "--dataset", "mnist"));
+        promote.addAll(s3.settings());
+        Process p = Launched.start(promote, Map.of());
+        Process q = Launched.start(promote, Map.of());
+        String outP = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        String outQ = new String(q.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(300, TimeUnit.SECONDS) && q.waitFor(300, TimeUnit.SECONDS));
+        assertEquals(0, p.exitValue(), outP);
+        assertEquals(0, q.exitValue(), outQ);
+        try (FileSystem fs = bucket(); var in = fs.open(new Path(WAREHOUSE + "/models/mnist/promotions.jsonl"))) {
+            List<String> lines = new String(in.readAllBytes(), StandardCharsets.UTF_8).lines().toList();
+            assertEquals(1, lines.size(), lines.toString());
+        }
+        assertEquals(1, (outP.contains("already the current model") ? 1 : 0) + (outQ.contains("already the current model") ? 1 : 0),
+                outP + "\n----\n" + outQ);
+    }
+
+    private static void signal(String name, long pid) throws Exception {
+        Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(pid)).inheritIO().start();
+        assertTrue(kill.waitFor(10, TimeUnit.SECONDS) && kill.exitValue() == 0, "kill -" + name + " " + pid);
+    }
 }

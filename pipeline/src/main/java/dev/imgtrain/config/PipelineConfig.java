@@ -111,7 +111,7 @@ public record PipelineConfig(String dataset, String format, String source, Strin
                     c.getBoolean("storage.s3a.preflight"),
                     Checks.intIn(c, "storage.s3a.retries", 0, 100),
                     Checks.duration(c, "storage.s3a.request-timeout", java.time.Duration.ofSeconds(1)),
-                    Checks.duration(c, "storage.stale-after", java.time.Duration.ofMinutes(1)));
+                    Checks.duration(c, "storage.stale-after", java.time.Duration.ofSeconds(10)));
         }
     }
 

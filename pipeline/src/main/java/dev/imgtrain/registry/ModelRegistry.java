@@ -142,6 +142,7 @@ public final class ModelRegistry {
                         copy(digest, dev.imgtrain.model.ModelStore.digestFile(new Path(staging.path(), "model.zip")));
                     }
                     copy(evaluationFile, new Path(staging.path(), "evaluation.json"));
+                    held.verify();
                     warehouse.commitDirectory(staging.path(), version);
                 }
             }
@@ -161,6 +162,7 @@ public final class ModelRegistry {
             // not take effect (visible: current.json still names the previous run), never the other way round.
             Path historyFile = new Path(modelsDir(dataset), "promotions.jsonl");
             String history = warehouse.exists(historyFile) ? text(historyFile) : "";
+            held.verify(); // a promote that was stopped past storage.stale-after and taken over writes nothing more
             warehouse.writeText(historyFile, history + Warehouse.JSON.writer()
                     .without(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT).writeValueAsString(entry) + "\n");
             warehouse.writeJson(new Path(modelsDir(dataset), "current.json"), next);

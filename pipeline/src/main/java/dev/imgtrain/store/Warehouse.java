@@ -268,13 +268,15 @@ public final class Warehouse {
     }
 
     /**
-     * Creates {@code file} only if it does not exist, atomically where the file system can: java.nio's CREATE_NEW on
-     * file: (Hadoop's local file system checks, then creates: two threads both got a lock in a test), the NameNode's
-     * create on hdfs:; on s3a: Hadoop 3.3's check-then-PUT (not atomic).
+     * Creates {@code file} only if it does not exist, atomically: java.nio's CREATE_NEW on file: (Hadoop's local file
+     * system checks, then creates: two threads both got a lock in a test), the NameNode's create on hdfs:, S3's
+     * conditional PUT ({@code If-None-Match: *}, {@link S3Conditional}) on s3a:. Where an S3 server refuses conditional
+     * writes (501), S3A's check-then-PUT, which is not atomic, with a WARN once.
      *
+     * @return the version the file was written as: its S3 ETag, or "" where the file system has none
      * @throws org.apache.hadoop.fs.FileAlreadyExistsException when it exists
      */
-    public void createExclusively(Path file, byte[] content) throws IOException {
+    public String createExclusively(Path file, byte[] content) throws IOException {
         Path qualified = fs.makeQualified(file);
         if ("file".equals(qualified.toUri().getScheme())) {
             java.nio.file.Path local = java.nio.file.Path.of(qualified.toUri());
@@ -285,7 +287,15 @@ public final class Warehouse {
             } catch (java.nio.file.FileAlreadyExistsException e) {
                 throw new org.apache.hadoop.fs.FileAlreadyExistsException(file + " exists");
             }
-            return;
+            return "";
+        }
+        S3Conditional conditional = conditional();
+        if (conditional != null) {
+            try {
+                return conditional.create(file, content);
+            } catch (S3Conditional.NotSupportedException e) {
+                conditionalUnsupported(e);
+            }
         }
         try (FSDataOutputStream out = fs.create(file, false)) {
             out.write(content);
@@ -296,6 +306,138 @@ public final class Warehouse {
                 throw new org.apache.hadoop.fs.FileAlreadyExistsException(file + " exists");
             }
             throw e;
+        }
+        return "";
+    }
+
+    /**
+     * Replaces {@code file} with {@code content} only while it is still the version this process last wrote: on s3a:
+     * S3's {@code If-Match: <version>} decides in the same request; elsewhere its bytes are compared with
+     * {@code written} first (a read, then the write: a writer in between is seen at the next check).
+     *
+     * @return the new version ("" where the file system has none), or null when the file changed or is gone
+     */
+    public String replaceIfUnchanged(Path file, byte[] content, String version, byte[] written) throws IOException {
+        S3Conditional conditional = version.isEmpty() ? null : conditional();
+        if (conditional != null) {
+            try {
+                return conditional.replace(file, content, version);
+            } catch (S3Conditional.NotSupportedException e) {
+                conditionalUnsupported(e);
+            }
+        }
+        if (!unchanged(file, version, written)) {
+            return null;
+        }
+        try (FSDataOutputStream out = fs.create(file, true)) {
+            out.write(content);
+        }
+        return "";
+    }
+
+    /**
+     * Whether {@code file} is still the version this process last wrote (its S3 ETag, or where there is none, the
+     * bytes {@code written}); false when it is gone.
+     */
+    public boolean unchanged(Path file, String version, byte[] written) throws IOException {
+        try {
+            if (!version.isEmpty()) {
+                return version.equals(version(fs.getFileStatus(file)));
+            }
+            try (InputStream in = fs.open(file)) {
+                return java.util.Arrays.equals(in.readAllBytes(), written);
+            }
+        } catch (java.io.FileNotFoundException | org.apache.hadoop.fs.ChecksumException goneOrRewritten) {
+            return false; // a checksum that no longer fits: someone else wrote it
+        }
+    }
+
+    /**
+     * Replaces {@code file}, last seen as {@code seen}, by {@code content} unless another process does so first. Of
+     * several processes taking over the same version of a file at once, one wins: each first creates the claim
+     * {@code <file>.takeover-<version seen>} exclusively ({@link #createExclusively}: atomic on file:, hdfs: and s3a:),
+     * and only the one that created it writes the file (on s3a: conditional on the ETag seen), then removes the claim.
+     * A claim left by a process that died in between is removed once older than {@link #staleAfter}.
+     * (S3's {@code If-Match} alone would do on Amazon S3, but S3Proxy 4.1.0 emulates it with a read, then a write:
+     * 3-5 of 8 processes won each round in a probe.)
+     *
+     * @return the new version ("" where the file system has none), or null when another process got there first
+     */
+    public String takeOver(Path file, FileStatus seen, byte[] content) throws IOException {
+        String etag = version(seen);
+        String seenVersion = etag != null ? etag.replaceAll("[^A-Za-z0-9]", "")
+                : seen.getModificationTime() + "-" + seen.getLen();
+        Path claim = new Path(file.getParent(), file.getName() + ".takeover-" + seenVersion);
+        try {
+            createExclusively(claim, content);
+        } catch (org.apache.hadoop.fs.FileAlreadyExistsException another) {
+            try {
+                if (System.currentTimeMillis() - fs.getFileStatus(claim).getModificationTime() > staleAfter.toMillis()) {
+                    deleteQuietly(claim);
+                }
+            } catch (java.io.FileNotFoundException gone) {
+                // the other process finished
+            }
+            return null;
+        }
+        try {
+            FileStatus now = fs.getFileStatus(file);
+            if (now.getModificationTime() != seen.getModificationTime() || now.getLen() != seen.getLen()
+                    || !java.util.Objects.equals(version(now), etag)) {
+                return null; // rewritten since: its holder is alive after all, or another takeover finished
+            }
+            S3Conditional conditional = etag == null ? null : conditional();
+            if (conditional != null) {
+                try {
+                    return conditional.replace(file, content, etag);
+                } catch (S3Conditional.NotSupportedException e) {
+                    conditionalUnsupported(e);
+                }
+            }
+            try (FSDataOutputStream out = fs.create(file, true)) {
+                out.write(content);
+            }
+            return "";
+        } catch (java.io.FileNotFoundException released) {
+            return null;
+        } finally {
+            deleteQuietly(claim);
+        }
+    }
+
+    /** True for S3A, judged by class name: {@link S3Conditional} and hadoop-aws are only loaded for it. */
+    static boolean isS3a(FileSystem fs) {
+        return "org.apache.hadoop.fs.s3a.S3AFileSystem".equals(fs.getClass().getName());
+    }
+
+    /** The version a status reports: its S3 ETag on s3a:, null elsewhere. */
+    String version(FileStatus status) {
+        return isS3a(fs) ? S3Conditional.etag(status) : null;
+    }
+
+    private volatile S3Conditional conditional;
+    private volatile boolean conditionalUnsupported;
+
+    /** The conditional writer of an s3a: warehouse, opened on first use; null elsewhere or where the server has none. */
+    private S3Conditional conditional() throws IOException {
+        if (conditionalUnsupported || !isS3a(fs)) {
+            return null;
+        }
+        if (conditional == null) {
+            synchronized (this) {
+                if (conditional == null) {
+                    conditional = S3Conditional.open(fs);
+                }
+            }
+        }
+        return conditional;
+    }
+
+    private void conditionalUnsupported(IOException e) {
+        if (!conditionalUnsupported) {
+            conditionalUnsupported = true;
+            LOG.warn("{}; lock files fall back to check-then-write, which two processes starting in the same moment can "
+                    + "both pass (docs/operations.md, \"Locks on object storage\")", e.getMessage());
         }
     }
 

@@ -68,13 +68,23 @@ public final class TrainJob {
                     + held.holder().describe() + " (lock " + warehouse.runLock(runId) + "); wait for it to finish, or "
                     + "pick another --run-id", held);
         }
+        // A holder stopped past storage.stale-after and taken over finds out at its next heartbeat: it cancels its
+        // Spark jobs, and every write below first checks that the lock is still its own (Lease.verify).
+        lock.onLost(() -> spark.sparkContext().cancelAllJobs());
         try (lock) {
-            return locked(spark, config, warehouse, manifest, runId);
+            return locked(spark, config, warehouse, manifest, runId, lock);
+        } catch (RuntimeException e) {
+            Lease.LostException lost = lock.lost();
+            if (lost != null && lost != e) {
+                lost.addSuppressed(e);
+                throw lost;
+            }
+            throw e;
         }
     }
 
     private static TrainResult locked(SparkSession spark, PipelineConfig config, Warehouse warehouse,
-                                      DatasetManifest manifest, String runId) {
+                                      DatasetManifest manifest, String runId, Lease lock) {
         PipelineConfig.TrainConfig tc = config.train();
         Path runDir = warehouse.runDir(runId);
         boolean committed = warehouse.committed(runDir);
@@ -120,7 +130,8 @@ public final class TrainJob {
                 double batchSeconds = (System.nanoTime() - exportStart) / 1e9;
                 LOG.info("train {}: {} mini-batch files of up to {} examples written in {} s", runId, files.size(),
                         tc.batchSizePerWorker(), String.format("%.1f", batchSeconds));
-                return fit(config, manifest, warehouse, runId, runDir, splits, trainExamples, batchSeconds, files, jsc, from);
+                return fit(config, manifest, warehouse, runId, runDir, splits, trainExamples, batchSeconds, files, jsc, from,
+                        lock);
             });
         } finally {
             jsc.setJobDescription(null);
@@ -137,7 +148,7 @@ public final class TrainJob {
     /** The epochs: parameter averaging over the mini-batch files at {@code paths}, then the commit. */
     private static TrainResult fit(PipelineConfig config, DatasetManifest manifest, Warehouse warehouse, String runId,
                                    Path runDir, Splits splits, long trainExamples, double batchSeconds,
-                                   List<String> files, JavaSparkContext jsc, Resume resume) {
+                                   List<String> files, JavaSparkContext jsc, Resume resume, Lease lock) {
         PipelineConfig.TrainConfig tc = config.train();
         MultiLayerNetwork network = NetworkFactory.network(config.model(), manifest.features(), manifest.numClasses(), tc.seed());
         int firstEpoch = 1;
@@ -225,6 +236,7 @@ public final class TrainJob {
                     file.put("prefetch_per_epoch", prefetch);
                     file.put("total", TrainingStats.summarise(sparkNet.getSparkTrainingStats(), 0));
                     file.put("epochs", stats);
+                    lock.verify();
                     warehouse.writeJson(new Path(runDir, "training-stats.json"), file);
                 }
                 jsc.setJobDescription("train " + runId + ": validate epoch " + epoch + "/" + tc.epochs());
@@ -235,6 +247,7 @@ public final class TrainJob {
                 metrics.add(m);
                 jsonl.append(Warehouse.JSON.writer().without(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT)
                         .writeValueAsString(m)).append('\n');
+                lock.verify();
                 warehouse.writeText(new Path(runDir, "metrics.jsonl"), jsonl.toString());
                 if (tc.checkpoints()) {
                     Path checkpoint = new Path(runDir, "checkpoints/epoch-" + epoch + ".zip");
@@ -254,6 +267,7 @@ public final class TrainJob {
                     break;
                 }
             }
+            lock.verify();
             ModelStore.save(warehouse, new Path(runDir, "model.zip"), sparkNet.getNetwork());
             warehouse.writeText(new Path(runDir, "_SUCCESS"), "");
             LOG.info("train {}: committed {}", runId, runDir);

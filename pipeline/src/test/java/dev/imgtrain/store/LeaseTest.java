@@ -66,6 +66,48 @@ class LeaseTest {
         Lease.acquire(wh, wh.runLock("r"), "train r").close();
     }
 
+    /**
+     * Issue 27: a holder that was taken over (here: another host's lease written over its own, as a takeover after a
+     * long SIGSTOP leaves it) finds out at its next heartbeat without being asked, runs its on-lost action, and from
+     * then on {@link Lease#verify} throws the lost-lock line; closing it leaves the new holder's lease in place.
+     */
+    @Test
+    void aHolderWhoseLeaseWasTakenOverStopsAndLeavesTheNewLeaseAlone(@TempDir java.nio.file.Path tmp) throws Exception {
+        Warehouse wh = new Warehouse(tmp.toString(), new Configuration(), Duration.ofSeconds(3));
+        assertEquals(Duration.ofSeconds(1), Lease.heartbeat(wh.staleAfter()));
+        assertEquals(Duration.ofSeconds(20), Lease.heartbeat(Duration.ofMinutes(10)));
+        java.nio.file.Path file = tmp.resolve("_locks/run-r.lock");
+        java.util.concurrent.CountDownLatch cancelled = new java.util.concurrent.CountDownLatch(1);
+        Lease held = Lease.acquire(wh, wh.runLock("r"), "train r");
+        held.onLost(cancelled::countDown);
+        Thread.sleep(2500);
+        held.verify(); // its own heartbeats rewrote it: still held
+        assertTrue(Files.readString(file).contains("heartbeat_at"), "the heartbeat rewrote the lease");
+
+        // The new holder writes through Hadoop's file system, as imgtrain does (its checksum file with it).
+        try (var out = wh.fs().create(wh.runLock("r"), true)) {
+            out.write("{\"pid\": 4242, \"host\": \"the-new-holder\", \"what\": \"train r\"}".getBytes());
+        }
+        assertTrue(cancelled.await(10, TimeUnit.SECONDS), "the heartbeat saw the takeover and ran the on-lost action");
+        Lease.LostException lost = assertThrows(Lease.LostException.class, held::verify);
+        assertTrue(lost.getMessage().startsWith("lost the run lock to pid 4242 on the-new-holder: "), lost.getMessage());
+        assertTrue(lost.getMessage().contains("storage.stale-after (3 s)"), lost.getMessage());
+        held.close();
+        assertTrue(Files.readString(file).contains("\"pid\": 4242"), "the new holder's lease was neither rewritten nor deleted");
+    }
+
+    @Test
+    void verifyNoticesATakeoverBeforeAnyHeartbeat(@TempDir java.nio.file.Path tmp) throws Exception {
+        Warehouse wh = warehouse(tmp);
+        try (Lease held = Lease.acquire(wh, wh.runLock("r"), "train r")) {
+            held.verify();
+            Files.delete(tmp.resolve("_locks/run-r.lock"));
+            Lease.LostException lost = assertThrows(Lease.LostException.class, held::verify);
+            assertTrue(lost.getMessage().startsWith("lost the run lock to another process (the lock is gone): "),
+                    lost.getMessage());
+        }
+    }
+
     @Test
     void deadScratchIsRemovedAndLiveScratchIsKept(@TempDir java.nio.file.Path tmp) throws Exception {
         Warehouse wh = warehouse(tmp);
