@@ -5,6 +5,9 @@
 #   deploy/yarn/submit.sh run --dataset mnist --source hdfs:///data/mnist --warehouse hdfs:///imgtrain --workers 2
 # Deploy mode: cluster (the driver in YARN's ApplicationMaster; the default) or IMGTRAIN_DEPLOY_MODE=client (the
 # driver here). Extra spark-submit options: IMGTRAIN_SUBMIT_OPTS="--queue ml --conf spark.executor.instances=4".
+# Before submitting it checks with the ResourceManager that the driver's and executors' containers fit the
+# NodeManagers' free memory (deploy/yarn/preflight.py; IMGTRAIN_YARN_PREFLIGHT=0 skips it); the driver then waits
+# cluster.executor-wait (3 min) for its first executor and fails with one line if none comes.
 # At the end it prints the YARN application id, its final state, the tracking URL and how to read the aggregated
 # logs; a failed command's one line (as bin/imgtrain prints it, with the application id) is the last line, and the
 # exit code is the command's (1 failed, 2 bad configuration).
@@ -17,6 +20,14 @@ jar=$(ls "$root"/jobs/target/imgtrain-jobs-*-spark.jar 2>/dev/null | head -1 || 
 if [[ -z $jar ]]; then
   echo "deploy/yarn/submit.sh: no jobs/target/imgtrain-jobs-*-spark.jar; build it with mvn -DskipTests package" >&2
   exit 1
+fi
+# Before submitting: can YARN give the containers at all? (A NodeManager without room leaves the executors pending
+# for as long as one waits.) deploy/yarn/preflight.py asks the ResourceManager; IMGTRAIN_YARN_PREFLIGHT=0 skips it.
+if [[ ${IMGTRAIN_YARN_PREFLIGHT:-1} != 0 ]] && command -v python3 >/dev/null; then
+  if ! line=$(python3 "$root/deploy/yarn/preflight.py" "${1:-run}" "$root/conf/spark-yarn.conf" "$mode"); then
+    echo "$line" >&2
+    exit 1
+  fi
 fi
 # The submitting JVM logs YARN's client at INFO (application id, state changes, tracking URL); imgtrain's own
 # configuration goes to the driver and executors with --files.

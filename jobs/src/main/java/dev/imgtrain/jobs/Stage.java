@@ -40,6 +40,7 @@ final class Stage {
         LOG.info("Spark {} master {} (default parallelism {}, serializer {})", spark.version(),
                 spark.sparkContext().master(), spark.sparkContext().defaultParallelism(),
                 spark.sparkContext().getConf().get("spark.serializer", "org.apache.spark.serializer.JavaSerializer"));
+        ClusterWait.firstExecutor(spark.sparkContext(), config.executorWait());
         LOG.info("ND4J: {}", Nd4jBackend.describe());
         ObjectStorage.configure(spark, config.storage(), uris);
         dev.imgtrain.train.TaskProgress.attach(spark.sparkContext(), config.progress());

@@ -8,10 +8,11 @@ import com.typesafe.config.Config;
  *
  * @param rendered the effective configuration (defaults, file, settings, flags, preset) as formatted JSON
  * @param progress how long work shows progress: auto, bar, log or none ({@code progress})
+ * @param executorWait how long a driver on a cluster waits for its first executor ({@code cluster.executor-wait})
  */
 public record PipelineConfig(String dataset, String format, String source, String warehouse, int preprocessPartitions,
                              TrainConfig train, EvaluateConfig evaluate, StorageConfig storage, NetworkSpec model,
-                             String rendered, String progress) {
+                             String rendered, String progress, java.time.Duration executorWait) {
 
     static PipelineConfig from(Config c, Config model, String preset) {
         String format = Checks.oneOf(c, "format", "", "folder");
@@ -27,7 +28,8 @@ public record PipelineConfig(String dataset, String format, String source, Strin
         EvaluateConfig evaluate = new EvaluateConfig(Checks.runIdOrEmpty(c, "evaluate.run"),
                 Checks.intIn(c, "evaluate.batch-size", 1, 1 << 20));
         return new PipelineConfig(dataset, format, source, warehouse, partitions, train, evaluate, StorageConfig.from(c), spec,
-                ConfigLoader.render(effective), Checks.oneOf(c, "progress", "auto", "bar", "log", "none"));
+                ConfigLoader.render(effective), Checks.oneOf(c, "progress", "auto", "bar", "log", "none"),
+                Checks.duration(c, "cluster.executor-wait", java.time.Duration.ofSeconds(10)));
     }
 
     /** The source of the archives: the configured one, or ./data/&lt;dataset&gt; when empty. */
