@@ -12,6 +12,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 import java.io.PrintWriter;
+import java.util.List;
 
 /** The {@code imgtrain} command and its subcommands; {@link #commandLine()} is the factory tests reuse. */
 @Command(name = "imgtrain", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
@@ -52,6 +53,18 @@ public final class ImgtrainCommand implements Runnable {
     /** @param errorLine receives the one line an error prints */
     static CommandLine commandLine(boolean ownsSpark, java.util.concurrent.atomic.AtomicReference<String> errorLine) {
         CommandLine cl = new CommandLine(new ImgtrainCommand());
+        // Hadoop's local file system reports a failed write (ENOSPC included) as an FSError, an Error that would end
+        // the JVM with a stack trace: handled as the IOException it carries.
+        cl.setExecutionStrategy(parsed -> {
+            try {
+                return new CommandLine.RunLast().execute(parsed);
+            } catch (org.apache.hadoop.fs.FSError e) {
+                Throwable cause = e.getCause() instanceof java.io.IOException io ? io : new java.io.IOException(e.getMessage(), e);
+                List<CommandLine> invoked = parsed.asCommandLineList();
+                throw new CommandLine.ExecutionException(invoked.get(invoked.size() - 1), String.valueOf(cause.getMessage()),
+                        new java.io.UncheckedIOException((java.io.IOException) cause));
+            }
+        });
         cl.setExecutionExceptionHandler((e, line, parsed) -> {
             java.util.Optional<org.apache.spark.SparkContext> sc = SparkSession.getActiveSession().isDefined()
                     ? java.util.Optional.of(SparkSession.getActiveSession().get().sparkContext()) : java.util.Optional.empty();

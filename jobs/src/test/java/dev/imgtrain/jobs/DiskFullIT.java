@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -133,6 +134,27 @@ class DiskFullIT {
         double b = Warehouse.JSON.readTree(roomy.resolve("runs/filled/evaluation.json").toFile()).get("accuracy").asDouble();
         System.out.printf("DiskFullIT: test accuracy %.4f resumed after the disk filled, %.4f undisturbed%n", a, b);
         assertEquals(b, a, "the resumed run equals an undisturbed one");
+
+        // A write no stage estimates (evaluation.json) on a file system with nothing left: Hadoop's local file system
+        // throws an FSError (an Error), which still ends in the one line, not a stack trace.
+        try (var channel = java.nio.channels.FileChannel.open(filler, java.nio.file.StandardOpenOption.CREATE_NEW,
+                java.nio.file.StandardOpenOption.WRITE)) {
+            java.nio.ByteBuffer chunk = java.nio.ByteBuffer.allocate(1 << 16);
+            while (true) {
+                chunk.clear();
+                try {
+                    channel.write(chunk);
+                } catch (java.io.IOException full) {
+                    break;
+                }
+            }
+        }
+        Launched evaluate = Launched.run(List.of("evaluate", "--run", "filled", "--warehouse", wh.toString()), Map.of());
+        Files.delete(filler);
+        assertEquals(1, evaluate.code(), evaluate.output());
+        assertTrue(evaluate.output().lines().anyMatch(l -> l.startsWith("imgtrain evaluate: failed: no space left on the "
+                + "file system of the warehouse; nothing was committed;")), evaluate.output());
+        assertFalse(evaluate.output().contains("FSError"), evaluate.output());
     }
 
     private static List<String> run(Path warehouse) {

@@ -253,7 +253,10 @@ public final class TrainJob {
                     Path checkpoint = new Path(runDir, "checkpoints/epoch-" + epoch + ".zip");
                     if (momentum.active()) {
                         // Before the checkpoint: a checkpoint that exists has its block momentum beside it.
-                        warehouse.writeAtomically(blockMomentumFile(checkpoint), momentum.state());
+                        byte[] state = momentum.state();
+                        DiskSpace.require(warehouse, checkpoint.getParent(), blockMomentumFile(checkpoint).getName(),
+                                state.length + 4096L);
+                        warehouse.writeAtomically(blockMomentumFile(checkpoint), state);
                     }
                     ModelStore.save(warehouse, checkpoint, sparkNet.getNetwork());
                 }
