@@ -137,6 +137,10 @@ public final class ImgtrainCommand implements Runnable {
         if (DiskSpace.isNoSpace(e)) {
             return "failed: " + DiskSpace.describe(e, "the warehouse");
         }
+        java.util.Optional<String> hdfs = dev.imgtrain.store.HdfsFailures.describe(e);
+        if (hdfs.isPresent()) {
+            return "failed: " + hdfs.get();
+        }
         java.util.Optional<String> outage = ObjectStorage.outage(e, hadoop);
         if (outage.isPresent()) {
             return "failed: " + outage.get();

@@ -205,7 +205,9 @@ class YarnIT {
             assertFalse(APPLICATION.matcher(tooLarge.output()).find(), "nothing submitted: " + tooLarge.output());
             assertTrue(seconds < 180, seconds + " s");
 
-            ENV.put("IMGTRAIN_SUBMIT_OPTS", "--conf spark.executor.memory=8g");
+            // Spark's own wait for registered executors (30 s by default) shortened: the test times imgtrain's.
+            ENV.put("IMGTRAIN_SUBMIT_OPTS", "--conf spark.executor.memory=8g "
+                    + "--conf spark.scheduler.maxRegisteredResourcesWaitingTime=5s");
             ENV.put("IMGTRAIN_YARN_PREFLIGHT", "0");
             start = System.nanoTime();
             Launched pending = submit("cluster", List.of("ingest", "--source", hdfs + "/data/mnist", "--warehouse", warehouse,
@@ -225,6 +227,66 @@ class YarnIT {
             ENV.remove("IMGTRAIN_SUBMIT_OPTS");
             ENV.remove("IMGTRAIN_YARN_PREFLIGHT");
         }
+    }
+
+    /**
+     * Issue 27: the only DataNode killed (SIGKILL) during training on an hdfs:// warehouse: the run fails with one line
+     * naming HDFS, the file and the DataNode, nothing committed; after deploy/local/hadoop.sh start (which starts the
+     * daemons that are not running) the same command resumes after its last checkpoint and ends with the accuracy of
+     * an undisturbed run of the same command.
+     */
+    @Test
+    void aDataNodeLostDuringTrainingFailsInOneLineAndTheSameCommandResumes() throws Exception {
+        String warehouse = hdfs + "/imgtrain-dn";
+        List<String> args = new ArrayList<>(List.of("run", "--source", hdfs + "/data/mnist", "--warehouse", warehouse,
+                "--run-id", "dn", "--epochs", "3", "--set", "train.max-examples=10000"));
+        Process p = Launched.start(args, Map.of());
+        StringBuilder out = new StringBuilder();
+        long killedAt = 0;
+        try (var reader = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(),
+                java.nio.charset.StandardCharsets.UTF_8))) {
+            for (String line; (line = reader.readLine()) != null; ) {
+                out.append(line).append('\n');
+                if (line.contains("epoch 1/3:") && killedAt == 0) {
+                    long pid = Long.parseLong(Files.readString(dir.resolve("datanode.pid")).strip());
+                    assertTrue(ProcessHandle.of(pid).map(ProcessHandle::destroyForcibly).orElse(false), "DataNode " + pid);
+                    killedAt = System.nanoTime();
+                }
+            }
+        } finally {
+            assertTrue(p.waitFor(300, java.util.concurrent.TimeUnit.SECONDS));
+            Launched restarted = hadoop("start");
+            assertEquals(0, restarted.code(), restarted.output());
+        }
+        assertTrue(killedAt > 0, out.toString());
+        System.out.printf("YarnIT: DataNode killed: the run exited %d %.1f s later%n", p.exitValue(),
+                (System.nanoTime() - killedAt) / 1e9);
+        assertEquals(1, p.exitValue(), out.toString());
+        String failed = out.toString().lines().filter(l -> l.startsWith("imgtrain run: failed: ")).findFirst().orElse("");
+        assertTrue(failed.matches("imgtrain run: failed: HDFS cannot (read|write) /imgtrain-dn/\\S+: no (live DataNode holds|"
+                + "DataNode took) its block \\(.*\\); nothing was committed; once HDFS has its DataNodes back \\(hdfs "
+                + "dfsadmin -report lists them; deploy/local/hadoop.sh start restarts a loopback one\\), run the same command "
+                + "again"), out.toString());
+        System.out.println("YarnIT: " + failed);
+        assertEquals(1, hadoop("fs", "-test", "-e", "/imgtrain-dn/runs/dn/_SUCCESS").code(), "nothing committed");
+
+        Launched again = Launched.run(args, Map.of());
+        assertEquals(0, again.code(), again.output());
+        assertTrue(again.output().contains("train dn: resuming after epoch 1"), again.output());
+        List<Integer> epochs = hadoop("fs", "-cat", "/imgtrain-dn/runs/dn/metrics.jsonl").output().lines()
+                .filter(l -> l.startsWith("{")).map(l -> dev.imgtrain.train.EpochMetrics.parse(l).epoch()).toList();
+        assertEquals(List.of(1, 2, 3), epochs);
+        double resumed = Warehouse.JSON.readTree(hadoop("fs", "-cat", "/imgtrain-dn/runs/dn/evaluation.json").output())
+                .get("accuracy").asDouble();
+        // The same command under another run id, on the same warehouse and tables.
+        List<String> other = new ArrayList<>(args);
+        other.set(other.indexOf("dn"), "dn-undisturbed");
+        Launched undisturbed = Launched.run(other, Map.of());
+        assertEquals(0, undisturbed.code(), undisturbed.output());
+        double expected = Warehouse.JSON.readTree(hadoop("fs", "-cat", "/imgtrain-dn/runs/dn-undisturbed/evaluation.json")
+                .output()).get("accuracy").asDouble();
+        System.out.printf("YarnIT: test accuracy %.4f resumed after the DataNode came back, %.4f undisturbed%n", resumed, expected);
+        assertEquals(expected, resumed, "the resumed run equals an undisturbed one");
     }
 
     /** The peak physical memory of each container (the NodeManager's monitor) and of each daemon (VmHWM). */
