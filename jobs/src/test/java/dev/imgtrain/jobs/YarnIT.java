@@ -230,53 +230,38 @@ class YarnIT {
     }
 
     /**
-     * Issue 27: the only DataNode killed (SIGKILL) during training on an hdfs:// warehouse: the run fails with one line
-     * naming HDFS, the file and the DataNode, nothing committed; after deploy/local/hadoop.sh start (which starts the
-     * daemons that are not running) the same command resumes after its last checkpoint and ends with the accuracy of
-     * an undisturbed run of the same command.
+     * Issue 27: Hadoop's daemons lost during training on an hdfs:// warehouse. The only DataNode killed (SIGKILL) after
+     * epoch 1: the run fails with one line naming HDFS, the file and the DataNode, nothing committed. After
+     * deploy/local/hadoop.sh start (which starts the daemons that are not running) the same command resumes after epoch
+     * 1; the NameNode killed after its epoch 2: one line naming the NameNode. Started again, the same command resumes
+     * after epoch 2 and ends with the accuracy of an undisturbed run of the same command.
      */
     @Test
-    void aDataNodeLostDuringTrainingFailsInOneLineAndTheSameCommandResumes() throws Exception {
+    void lostHadoopDaemonsFailInOneLineAndTheSameCommandResumes() throws Exception {
         String warehouse = hdfs + "/imgtrain-dn";
         List<String> args = new ArrayList<>(List.of("run", "--source", hdfs + "/data/mnist", "--warehouse", warehouse,
                 "--run-id", "dn", "--epochs", "3", "--set", "train.max-examples=10000"));
-        Process p = Launched.start(args, Map.of());
-        StringBuilder out = new StringBuilder();
-        long killedAt = 0;
-        try (var reader = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(),
-                java.nio.charset.StandardCharsets.UTF_8))) {
-            for (String line; (line = reader.readLine()) != null; ) {
-                out.append(line).append('\n');
-                if (line.contains("epoch 1/3:") && killedAt == 0) {
-                    long pid = Long.parseLong(Files.readString(dir.resolve("datanode.pid")).strip());
-                    assertTrue(ProcessHandle.of(pid).map(ProcessHandle::destroyForcibly).orElse(false), "DataNode " + pid);
-                    killedAt = System.nanoTime();
-                }
-            }
-        } finally {
-            assertTrue(p.waitFor(300, java.util.concurrent.TimeUnit.SECONDS));
-            Launched restarted = hadoop("start");
-            assertEquals(0, restarted.code(), restarted.output());
-        }
-        assertTrue(killedAt > 0, out.toString());
-        System.out.printf("YarnIT: DataNode killed: the run exited %d %.1f s later%n", p.exitValue(),
-                (System.nanoTime() - killedAt) / 1e9);
-        assertEquals(1, p.exitValue(), out.toString());
-        String failed = out.toString().lines().filter(l -> l.startsWith("imgtrain run: failed: ")).findFirst().orElse("");
-        assertTrue(failed.matches("imgtrain run: failed: HDFS cannot (read|write) /imgtrain-dn/\\S+: no (live DataNode holds|"
-                + "DataNode took) its block \\(.*\\); nothing was committed; once HDFS has its DataNodes back \\(hdfs "
+        String again = "; nothing was committed; once ";
+
+        String dataNodeLost = killDuring(args, "epoch 1/3:", "datanode");
+        assertTrue(dataNodeLost.matches("imgtrain run: failed: HDFS cannot (read|write) /imgtrain-dn/\\S+: no (live DataNode "
+                + "holds|DataNode took) its block \\(.*\\); nothing was committed; once HDFS has its DataNodes back \\(hdfs "
                 + "dfsadmin -report lists them; deploy/local/hadoop.sh start restarts a loopback one\\), run the same command "
-                + "again"), out.toString());
-        System.out.println("YarnIT: " + failed);
+                + "again"), dataNodeLost);
         assertEquals(1, hadoop("fs", "-test", "-e", "/imgtrain-dn/runs/dn/_SUCCESS").code(), "nothing committed");
 
-        Launched again = Launched.run(args, Map.of());
-        assertEquals(0, again.code(), again.output());
-        assertTrue(again.output().contains("train dn: resuming after epoch 1"), again.output());
+        String nameNodeLost = killDuring(args, "epoch 2/3:", "namenode");
+        assertTrue(nameNodeLost.startsWith("imgtrain run: failed: the HDFS NameNode at ") && nameNodeLost.contains(again),
+                nameNodeLost);
+        assertEquals(1, hadoop("fs", "-test", "-e", "/imgtrain-dn/runs/dn/_SUCCESS").code(), "nothing committed");
+
+        Launched resumed = Launched.run(args, Map.of());
+        assertEquals(0, resumed.code(), resumed.output());
+        assertTrue(resumed.output().contains("train dn: resuming after epoch 2"), resumed.output());
         List<Integer> epochs = hadoop("fs", "-cat", "/imgtrain-dn/runs/dn/metrics.jsonl").output().lines()
                 .filter(l -> l.startsWith("{")).map(l -> dev.imgtrain.train.EpochMetrics.parse(l).epoch()).toList();
         assertEquals(List.of(1, 2, 3), epochs);
-        double resumed = Warehouse.JSON.readTree(hadoop("fs", "-cat", "/imgtrain-dn/runs/dn/evaluation.json").output())
+        double accuracy = Warehouse.JSON.readTree(hadoop("fs", "-cat", "/imgtrain-dn/runs/dn/evaluation.json").output())
                 .get("accuracy").asDouble();
         // The same command under another run id, on the same warehouse and tables.
         List<String> other = new ArrayList<>(args);
@@ -285,8 +270,44 @@ class YarnIT {
         assertEquals(0, undisturbed.code(), undisturbed.output());
         double expected = Warehouse.JSON.readTree(hadoop("fs", "-cat", "/imgtrain-dn/runs/dn-undisturbed/evaluation.json")
                 .output()).get("accuracy").asDouble();
-        System.out.printf("YarnIT: test accuracy %.4f resumed after the DataNode came back, %.4f undisturbed%n", resumed, expected);
-        assertEquals(expected, resumed, "the resumed run equals an undisturbed one");
+        System.out.printf("YarnIT: test accuracy %.4f resumed after a lost DataNode and a lost NameNode, %.4f undisturbed%n",
+                accuracy, expected);
+        assertEquals(expected, accuracy, "the resumed run equals an undisturbed one");
+    }
+
+    /**
+     * Runs {@code args} through the launcher, kills {@code daemon} (SIGKILL) when a line containing {@code after}
+     * appears, waits for the run to end (it must fail), starts the missing daemon again, and returns the failure line.
+     */
+    private static String killDuring(List<String> args, String after, String daemon) throws Exception {
+        Process p = Launched.start(args, Map.of());
+        StringBuilder out = new StringBuilder();
+        long killedAt = 0;
+        double seconds;
+        try (var reader = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(),
+                java.nio.charset.StandardCharsets.UTF_8))) {
+            for (String line; (line = reader.readLine()) != null; ) {
+                out.append(line).append('\n');
+                if (line.contains(after) && killedAt == 0) {
+                    long pid = Long.parseLong(Files.readString(dir.resolve(daemon + ".pid")).strip());
+                    ProcessHandle handle = ProcessHandle.of(pid).orElseThrow();
+                    assertTrue(handle.destroyForcibly(), daemon + " " + pid);
+                    handle.onExit().get(30, java.util.concurrent.TimeUnit.SECONDS);
+                    killedAt = System.nanoTime();
+                }
+            }
+        } finally {
+            assertTrue(p.waitFor(300, java.util.concurrent.TimeUnit.SECONDS));
+            seconds = (System.nanoTime() - killedAt) / 1e9;
+            Launched restarted = hadoop("start");
+            assertEquals(0, restarted.code(), restarted.output());
+        }
+        assertTrue(killedAt > 0, out.toString());
+        String failed = out.toString().lines().filter(l -> l.startsWith("imgtrain run: failed: ")).findFirst().orElse("");
+        System.out.printf("YarnIT: %s killed after '%s': the run exited %d %.1f s later with: %s%n", daemon, after,
+                p.exitValue(), seconds, failed);
+        assertEquals(1, p.exitValue(), out.toString());
+        return failed;
     }
 
     /** The peak physical memory of each container (the NodeManager's monitor) and of each daemon (VmHWM). */

@@ -34,6 +34,25 @@ class HdfsFailuresTest {
     }
 
     @Test
+    void theNameNodeGoneIsNamedWhenItIsTheWarehousesAddress() {
+        IOException reset = new IOException("Call From vm/127.0.0.1 to localhost:35257 failed on socket exception: "
+                + "java.net.SocketException: Connection reset; For more details see:  http://wiki.apache.org/hadoop/SocketException");
+        Exception line = new java.io.UncheckedIOException("hdfs://127.0.0.1:35257/wh/_locks/run-nn.lock: cannot read: "
+                + reset.getMessage(), reset);
+        assertEquals(Optional.of("the HDFS NameNode at localhost:35257 is unreachable (connection reset); nothing was "
+                + "committed; once it is back (hdfs dfsadmin -report; deploy/local/hadoop.sh start restarts a loopback one), "
+                + "run the same command again"), HdfsFailures.describe(line));
+        IOException eof = new IOException("End of File Exception between local host is: \"vm/127.0.0.1\"; destination host "
+                + "is: \"localhost\":53901; : java.io.EOFException; For more details see:  http://wiki.apache.org/hadoop/EOFException");
+        assertEquals(Optional.of("the HDFS NameNode at localhost:53901 is unreachable (the connection ended: EOFException); "
+                + "nothing was committed; once it is back (hdfs dfsadmin -report; deploy/local/hadoop.sh start restarts a "
+                + "loopback one), run the same command again"), HdfsFailures.describe(new java.io.UncheckedIOException(
+                "hdfs://127.0.0.1:53901/imgtrain-dn/_locks/run-dn.lock: cannot read: " + eof.getMessage(), eof)));
+        assertEquals(Optional.empty(), HdfsFailures.describe(new IOException("hdfs://127.0.0.1:8020/wh: " + reset.getMessage())),
+                "another port (a ResourceManager, say) is not the NameNode");
+    }
+
+    @Test
     void otherFailuresAreLeftAlone() {
         assertEquals(Optional.empty(), HdfsFailures.describe(new IOException("Connection refused")));
     }
