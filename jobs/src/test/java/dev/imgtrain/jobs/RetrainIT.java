@@ -221,6 +221,51 @@ class RetrainIT {
         assertEquals("small.png: 10x10x1 image, the model takes 28x28x1", bad.get(2));
     }
 
+    /**
+     * Issue 27: real decompression bombs (valid 40000x40000 grey PNGs of about 1.6 MB that decode to 1.6 GB of pixels)
+     * beside good images: predict --on-bad-image skip refuses each from its header and lists it; the folder costs about
+     * what its good images alone cost (both figures printed; before the header check each bomb took about 10 s and
+     * 1.6 GB of heap), and no OutOfMemoryError appears.
+     */
+    @Test
+    @Order(4)
+    void realDecompressionBombsCostAboutWhatAGoodImageCosts() throws Exception {
+        Path good = Files.createDirectories(tmp.resolve("good-only"));
+        Path mixed = Files.createDirectories(tmp.resolve("with-bombs"));
+        Iterator<Row> rows = spark.read().parquet(wh.resolve("datasets/mnist/raw").toString())
+                .where(col("split").equalTo("test")).orderBy("id").limit(3).toLocalIterator();
+        for (int i = 0; rows.hasNext(); i++) {
+            byte[] pixels = (byte[]) rows.next().get(3);
+            writePng(pixels, good.resolve("good-" + i + ".png"));
+            writePng(pixels, mixed.resolve("good-" + i + ".png"));
+        }
+        byte[] bomb = dev.imgtrain.testing.ImageFixtures.pngBomb(40000, 40000);
+        for (int i = 0; i < 5; i++) {
+            Files.write(mixed.resolve("bomb-" + i + ".png"), bomb);
+        }
+        double[] seconds = new double[2];
+        String[][] results = new String[2][];
+        Path[] inputs = {good, mixed};
+        for (int k = 0; k < 2; k++) {
+            long start = System.nanoTime();
+            results[k] = cli(List.of("predict", "--dataset", "mnist", "--warehouse", wh.toString(), "--input",
+                    inputs[k].toString(), "--output", tmp.resolve("predicted-" + inputs[k].getFileName()).toString(),
+                    "--on-bad-image", "skip"));
+            seconds[k] = (System.nanoTime() - start) / 1e9;
+            assertEquals("0", results[k][0], results[k][1]);
+        }
+        JsonNode summary = json(tmp.resolve("predicted-with-bombs/summary.json"));
+        assertEquals(8, summary.path("count").asLong());
+        assertEquals(5, summary.path("bad").asLong());
+        summary.path("bad_images").forEach(b -> assertTrue(b.path("reason").asText()
+                .startsWith("too large: its PNG header declares 40000x40000 pixels"), b.toString()));
+        System.out.printf("RetrainIT: predict --on-bad-image skip: 3 good images %.1f s; the same with 5 bombs of %.1f MB "
+                + "(1.6 GB of pixels each) %.1f s%n", seconds[0], bomb.length / 1e6, seconds[1]);
+        assertFalse(results[1][1].contains("OutOfMemoryError"), results[1][1]);
+        assertTrue(seconds[1] < seconds[0] + 10, "the bombs were refused from their headers, not decoded: " + seconds[1]
+                + " s against " + seconds[0] + " s");
+    }
+
     @Test
     void theDagAndItsModuleCompileAndTheModulesTestsPassWithoutAirflow() throws Exception {
         python("-m", "py_compile", DAGS.resolve("imgtrain_retrain.py").toString(), DAGS.resolve("imgtrain_commands.py").toString());

@@ -242,20 +242,23 @@ class YarnIT {
         List<String> args = new ArrayList<>(List.of("run", "--source", hdfs + "/data/mnist", "--warehouse", warehouse,
                 "--run-id", "dn", "--epochs", "3", "--set", "train.max-examples=10000"));
         String again = "; nothing was committed; once ";
+        // The HDFS client's back-off between tries of a block (3 s windows: about a minute in all) shortened: the test
+        // times imgtrain's handling, not HDFS's patience.
+        Map<String, String> env = Map.of("IMGTRAIN_JAVA_OPTS", "-Dspark.hadoop.dfs.client.retry.window.base=200");
 
-        String dataNodeLost = killDuring(args, "epoch 1/3:", "datanode");
+        String dataNodeLost = killDuring(args, env, "epoch 1/3:", "datanode");
         assertTrue(dataNodeLost.matches("imgtrain run: failed: HDFS cannot (read|write) /imgtrain-dn/\\S+: no (live DataNode "
                 + "holds|DataNode took) its block \\(.*\\); nothing was committed; once HDFS has its DataNodes back \\(hdfs "
                 + "dfsadmin -report lists them; deploy/local/hadoop.sh start restarts a loopback one\\), run the same command "
                 + "again"), dataNodeLost);
         assertEquals(1, hadoop("fs", "-test", "-e", "/imgtrain-dn/runs/dn/_SUCCESS").code(), "nothing committed");
 
-        String nameNodeLost = killDuring(args, "epoch 2/3:", "namenode");
+        String nameNodeLost = killDuring(args, env, "epoch 2/3:", "namenode");
         assertTrue(nameNodeLost.startsWith("imgtrain run: failed: the HDFS NameNode at ") && nameNodeLost.contains(again),
                 nameNodeLost);
         assertEquals(1, hadoop("fs", "-test", "-e", "/imgtrain-dn/runs/dn/_SUCCESS").code(), "nothing committed");
 
-        Launched resumed = Launched.run(args, Map.of());
+        Launched resumed = Launched.run(args, env);
         assertEquals(0, resumed.code(), resumed.output());
         assertTrue(resumed.output().contains("train dn: resuming after epoch 2"), resumed.output());
         List<Integer> epochs = hadoop("fs", "-cat", "/imgtrain-dn/runs/dn/metrics.jsonl").output().lines()
@@ -266,7 +269,7 @@ class YarnIT {
         // The same command under another run id, on the same warehouse and tables.
         List<String> other = new ArrayList<>(args);
         other.set(other.indexOf("dn"), "dn-undisturbed");
-        Launched undisturbed = Launched.run(other, Map.of());
+        Launched undisturbed = Launched.run(other, env);
         assertEquals(0, undisturbed.code(), undisturbed.output());
         double expected = Warehouse.JSON.readTree(hadoop("fs", "-cat", "/imgtrain-dn/runs/dn-undisturbed/evaluation.json")
                 .output()).get("accuracy").asDouble();
@@ -279,8 +282,9 @@ class YarnIT {
      * Runs {@code args} through the launcher, kills {@code daemon} (SIGKILL) when a line containing {@code after}
      * appears, waits for the run to end (it must fail), starts the missing daemon again, and returns the failure line.
      */
-    private static String killDuring(List<String> args, String after, String daemon) throws Exception {
-        Process p = Launched.start(args, Map.of());
+    private static String killDuring(List<String> args, Map<String, String> env, String after, String daemon)
+            throws Exception {
+        Process p = Launched.start(args, env);
         StringBuilder out = new StringBuilder();
         long killedAt = 0;
         double seconds;

@@ -102,8 +102,8 @@ public final class Lease implements AutoCloseable {
     /**
      * Takes the lock {@code file} for {@code what}, or throws {@link HeldException} naming its live holder. A lock whose
      * holder is dead is taken over (logged). Creation is atomic ({@link Warehouse#createExclusively}: S3's conditional
-     * PUT on s3a:), and so is a take-over on s3a: (a PUT conditional on the dead lease's ETag: of two processes taking
-     * over the same dead lease, one gets it).
+     * PUT on s3a:), and of several processes taking over the same dead lease at once one gets it
+     * ({@link Warehouse#takeOver}: an exclusive claim first).
      */
     public static Lease acquire(Warehouse warehouse, Path file, String what) {
         ObjectNode content = content(what);

@@ -88,6 +88,16 @@ final class S3Conditional implements AutoCloseable {
         }
     }
 
+    /**
+     * The ETag of {@code file} by one HEAD request through {@code fs} (the warehouse's own S3A, its retries), where
+     * {@code getFileStatus} would also list the key as a directory: fewer requests to wait out when the server is gone.
+     *
+     * @throws FileNotFoundException when there is no such object
+     */
+    static String etagOf(FileSystem fs, Path file) throws IOException {
+        return ((S3AFileSystem) fs).getObjectMetadata(fs.makeQualified(file)).getETag();
+    }
+
     /** The ETag of {@code status} when S3A reported one. */
     static String etag(FileStatus status) {
         return status instanceof S3AFileStatus s3 ? s3.getETag() : null;

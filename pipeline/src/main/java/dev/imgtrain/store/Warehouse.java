@@ -342,7 +342,7 @@ public final class Warehouse {
     public boolean unchanged(Path file, String version, byte[] written) throws IOException {
         try {
             if (!version.isEmpty()) {
-                return version.equals(version(fs.getFileStatus(file)));
+                return version.equals(isS3a(fs) ? S3Conditional.etagOf(fs, file) : version(fs.getFileStatus(file)));
             }
             try (InputStream in = fs.open(file)) {
                 return java.util.Arrays.equals(in.readAllBytes(), written);

@@ -73,7 +73,7 @@ public final class TrainJob {
         lock.onLost(() -> spark.sparkContext().cancelAllJobs());
         try (lock) {
             return locked(spark, config, warehouse, manifest, runId, lock);
-        } catch (RuntimeException e) {
+        } catch (Exception e) { // SparkException (a cancelled job) is checked, though Scala does not declare it
             Lease.LostException lost = lock.lost();
             if (lost != null && lost != e) {
                 lost.addSuppressed(e);

@@ -38,6 +38,40 @@ public final class ImageFixtures {
         return root;
     }
 
+    /**
+     * A real decompression bomb: a valid grey PNG of {@code width} x {@code height} black pixels, every row deflated
+     * (40000 x 40000 is 1.6 GB of pixels in about 1.6 MB). Decoding it whole would take that much heap.
+     */
+    public static byte[] pngBomb(int width, int height) throws IOException {
+        java.io.ByteArrayOutputStream png = new java.io.ByteArrayOutputStream();
+        png.write(new byte[]{(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'});
+        java.nio.ByteBuffer header = java.nio.ByteBuffer.allocate(13).putInt(width).putInt(height)
+                .put((byte) 8).put((byte) 0).put((byte) 0).put((byte) 0).put((byte) 0);
+        chunk(png, "IHDR", header.array());
+        java.io.ByteArrayOutputStream idat = new java.io.ByteArrayOutputStream();
+        byte[] row = new byte[width + 1]; // filter byte 0, then black pixels
+        try (java.util.zip.DeflaterOutputStream z = new java.util.zip.DeflaterOutputStream(idat,
+                new java.util.zip.Deflater(java.util.zip.Deflater.BEST_COMPRESSION), 1 << 16)) {
+            for (int y = 0; y < height; y++) {
+                z.write(row);
+            }
+        }
+        chunk(png, "IDAT", idat.toByteArray());
+        chunk(png, "IEND", new byte[0]);
+        return png.toByteArray();
+    }
+
+    private static void chunk(java.io.ByteArrayOutputStream out, String type, byte[] data) throws IOException {
+        java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+        byte[] name = type.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        crc.update(name);
+        crc.update(data);
+        out.write(java.nio.ByteBuffer.allocate(4).putInt(data.length).array());
+        out.write(name);
+        out.write(data);
+        out.write(java.nio.ByteBuffer.allocate(4).putInt((int) crc.getValue()).array());
+    }
+
     /** An 8x8 grey PNG whose IHDR declares {@code width} x {@code height} (its CRC made right): a decompression bomb's header. */
     public static byte[] pngDeclaring(int width, int height) throws IOException {
         byte[] png = encoded("png", BufferedImage.TYPE_BYTE_GRAY);
