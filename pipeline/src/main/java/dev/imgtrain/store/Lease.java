@@ -108,7 +108,18 @@ public final class Lease implements AutoCloseable {
     public static Lease acquire(Warehouse warehouse, Path file, String what) {
         ObjectNode content = content(what);
         byte[] bytes = bytes(content);
-        for (int attempt = 0; attempt < 3; attempt++) {
+        // Another process may be between its take-over claim and its rewrite, or releasing: look again a little later,
+        // for up to half a minute.
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        for (int attempt = 0; System.nanoTime() < deadline; attempt++) {
+            if (attempt > 0) {
+                try {
+                    Thread.sleep(Math.min(200, 20L * attempt));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException("interrupted while taking " + file, e);
+                }
+            }
             try {
                 try {
                     return hold(new Lease(warehouse, file, content, bytes, warehouse.createExclusively(file, bytes)));
@@ -137,7 +148,7 @@ public final class Lease implements AutoCloseable {
                 throw new UncheckedIOException(file + ": cannot create: " + e.getMessage(), e);
             }
         }
-        throw new IllegalStateException(file + ": could not be taken in three attempts (other processes keep taking it)");
+        throw new IllegalStateException(file + ": could not be taken within 30 s (other processes keep taking it)");
     }
 
     /**
