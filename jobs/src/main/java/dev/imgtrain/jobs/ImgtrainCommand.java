@@ -59,10 +59,11 @@ public final class ImgtrainCommand implements Runnable {
             try {
                 return new CommandLine.RunLast().execute(parsed);
             } catch (org.apache.hadoop.fs.FSError e) {
-                Throwable cause = e.getCause() instanceof java.io.IOException io ? io : new java.io.IOException(e.getMessage(), e);
+                java.io.IOException cause = e.getCause() instanceof java.io.IOException io ? io
+                        : new java.io.IOException(e.getMessage(), e);
                 List<CommandLine> invoked = parsed.asCommandLineList();
                 throw new CommandLine.ExecutionException(invoked.get(invoked.size() - 1), String.valueOf(cause.getMessage()),
-                        new java.io.UncheckedIOException((java.io.IOException) cause));
+                        new java.io.UncheckedIOException(cause));
             }
         });
         cl.setExecutionExceptionHandler((e, line, parsed) -> {

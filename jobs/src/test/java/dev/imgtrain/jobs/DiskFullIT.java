@@ -58,6 +58,22 @@ class DiskFullIT {
         spark.stop();
     }
 
+    /** Writes zeros to a new {@code file} until {@code bytes} are written (in 64 KB steps) or the file system is full. */
+    private static void fill(Path file, long bytes) throws Exception {
+        try (var channel = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.CREATE_NEW,
+                java.nio.file.StandardOpenOption.WRITE)) {
+            java.nio.ByteBuffer chunk = java.nio.ByteBuffer.allocate(1 << 16);
+            for (long written = 0; written < bytes; written += chunk.capacity()) {
+                chunk.clear();
+                try {
+                    channel.write(chunk);
+                } catch (java.io.IOException full) {
+                    return;
+                }
+            }
+        }
+    }
+
     /** Ingest onto a file system with less room than the raw table needs: refused before anything is written. */
     @Test
     void anIngestThatDoesNotFitIsRefusedBeforeWritingAnything() throws Exception {
@@ -97,15 +113,7 @@ class DiskFullIT {
                 out.append(line).append('\n');
                 if (line.contains("epoch 1/3:") && Files.notExists(filler)) {
                     // Leave 1 MB: less than a checkpoint of mnist-dense-512 (about 5 MB), more than a metrics line.
-                    long fill = Files.getFileStore(disk).getUsableSpace() - (1L << 20);
-                    try (var channel = java.nio.channels.FileChannel.open(filler,
-                            java.nio.file.StandardOpenOption.CREATE_NEW, java.nio.file.StandardOpenOption.WRITE)) {
-                        java.nio.ByteBuffer chunk = java.nio.ByteBuffer.allocate(1 << 20);
-                        for (long written = 0; written < fill; written += chunk.capacity()) {
-                            chunk.clear();
-                            channel.write(chunk);
-                        }
-                    }
+                    fill(filler, Files.getFileStore(disk).getUsableSpace() - (1L << 20));
                 }
             }
         }
@@ -137,18 +145,7 @@ class DiskFullIT {
 
         // A write no stage estimates (evaluation.json) on a file system with nothing left: Hadoop's local file system
         // throws an FSError (an Error), which still ends in the one line, not a stack trace.
-        try (var channel = java.nio.channels.FileChannel.open(filler, java.nio.file.StandardOpenOption.CREATE_NEW,
-                java.nio.file.StandardOpenOption.WRITE)) {
-            java.nio.ByteBuffer chunk = java.nio.ByteBuffer.allocate(1 << 16);
-            while (true) {
-                chunk.clear();
-                try {
-                    channel.write(chunk);
-                } catch (java.io.IOException full) {
-                    break;
-                }
-            }
-        }
+        fill(filler, Long.MAX_VALUE);
         Launched evaluate = Launched.run(List.of("evaluate", "--run", "filled", "--warehouse", wh.toString()), Map.of());
         Files.delete(filler);
         assertEquals(1, evaluate.code(), evaluate.output());

@@ -53,10 +53,9 @@ class ObjectStorageIT {
         assertTrue(SECRET != null && SECRET.length() > 8, "failsafe sets AWS_SECRET_ACCESS_KEY for this test");
         s3 = S3Server.start("imgtrain-it");
         spark = LocalSpark.start("object-storage");
-        List<String> args = new ArrayList<>(List.of("run", "--source", LocalSpark.mnistDir().toString(),
+        List<String> args = s3.command("run", "--source", LocalSpark.mnistDir().toString(),
                 "--warehouse", WAREHOUSE, "--epochs", "1", "--workers", "2", "--run-id", "s3run",
-                "--set", "train.max-examples=5000"));
-        args.addAll(s3.settings());
+                "--set", "train.max-examples=5000");
         String[] result = CliParsingTest.execute(args.toArray(String[]::new));
         assertEquals("0", result[0], result[1]);
     }
@@ -144,8 +143,7 @@ class ObjectStorageIT {
         try (FileSystem fs = bucket()) {
             byte[] manifest = fs.open(new Path(WAREHOUSE + "/datasets/mnist/_dataset.json")).readAllBytes();
             Map<String, Long> raw = objects(fs, "datasets/mnist/raw");
-            List<String> args = new ArrayList<>(List.of("ingest", "--source", bad.toString(), "--warehouse", WAREHOUSE));
-            args.addAll(s3.settings());
+            List<String> args = s3.command("ingest", "--source", bad.toString(), "--warehouse", WAREHOUSE);
             String[] result = CliParsingTest.execute(args.toArray(String[]::new));
             assertEquals("1", result[0], result[1]);
             assertTrue(result[1].startsWith("imgtrain ingest: invalid input: train-labels-idx1-ubyte.gz: label 11 at index 5"), result[1]);
@@ -157,8 +155,7 @@ class ObjectStorageIT {
 
     @Test
     void runsListShowsTheCommittedRunWithItsAccuracy() throws Exception {
-        List<String> args = new ArrayList<>(List.of("runs", "list", "--json", "--warehouse", WAREHOUSE));
-        args.addAll(s3.settings());
+        List<String> args = s3.command("runs", "list", "--json", "--warehouse", WAREHOUSE);
         Launched list = Launched.run(args, Map.of());
         assertEquals(0, list.code(), list.output());
         JsonNode runs = Warehouse.JSON.readTree(list.output().substring(list.output().indexOf('[')));
@@ -178,8 +175,7 @@ class ObjectStorageIT {
     @Test
     void wrongSecretKeyFailsFastSayingSoAndNeverPrintsTheSecret() throws Exception {
         String wrong = "wrong-" + SECRET.hashCode() + "-key";
-        List<String> args = new ArrayList<>(List.of("train", "--warehouse", WAREHOUSE, "--epochs", "1"));
-        args.addAll(s3.settings());
+        List<String> args = s3.command("train", "--warehouse", WAREHOUSE, "--epochs", "1");
         Launched l = Launched.run(args, Map.of("AWS_SECRET_ACCESS_KEY", wrong));
         assertEquals(1, l.code(), l.output());
         assertTrue(l.output().contains("imgtrain train: failed: " + WAREHOUSE + ": the S3 server rejected the credentials: "
@@ -191,14 +187,12 @@ class ObjectStorageIT {
 
     @Test
     void unknownAccessKeyAndMissingBucketAreToldApart() throws Exception {
-        List<String> args = new ArrayList<>(List.of("preprocess", "--warehouse", WAREHOUSE));
-        args.addAll(s3.settings());
+        List<String> args = s3.command("preprocess", "--warehouse", WAREHOUSE);
         Launched badKey = Launched.run(args, Map.of("AWS_ACCESS_KEY_ID", "nobody"));
         assertEquals(1, badKey.code(), badKey.output());
         assertTrue(badKey.output().contains("it does not know the access key id (InvalidAccessKeyId)"), badKey.output());
 
-        List<String> bucketArgs = new ArrayList<>(List.of("preprocess", "--warehouse", "s3a://no-such-bucket/wh"));
-        bucketArgs.addAll(s3.settings());
+        List<String> bucketArgs = s3.command("preprocess", "--warehouse", "s3a://no-such-bucket/wh");
         Launched noBucket = Launched.run(bucketArgs, Map.of());
         assertEquals(1, noBucket.code(), noBucket.output());
         assertTrue(noBucket.output().contains("imgtrain preprocess: failed: s3a://no-such-bucket/wh: bucket 'no-such-bucket' "
@@ -208,9 +202,8 @@ class ObjectStorageIT {
 
     @Test
     void aRunKilledMidTrainingHasNoSuccessAndIsNotListed() throws Exception {
-        List<String> args = new ArrayList<>(List.of("train", "--warehouse", WAREHOUSE, "--epochs", "30",
-                "--run-id", "killed", "--set", "train.max-examples=5000"));
-        args.addAll(s3.settings());
+        List<String> args = s3.command("train", "--warehouse", WAREHOUSE, "--epochs", "30",
+                "--run-id", "killed", "--set", "train.max-examples=5000");
         Process p = Launched.start(args, Map.of());
         boolean sawEpoch = false;
         StringBuilder seen = new StringBuilder();
@@ -233,14 +226,12 @@ class ObjectStorageIT {
             assertFalse(killed.containsKey("_SUCCESS"), killed.keySet().toString());
             assertFalse(killed.containsKey("model.zip"), killed.keySet().toString());
         }
-        List<String> listArgs = new ArrayList<>(List.of("runs", "list", "--warehouse", WAREHOUSE));
-        listArgs.addAll(s3.settings());
+        List<String> listArgs = s3.command("runs", "list", "--warehouse", WAREHOUSE);
         Launched list = Launched.run(listArgs, Map.of());
         assertEquals(0, list.code(), list.output());
         assertTrue(list.output().contains("s3run"), list.output());
         assertFalse(list.output().contains("killed"), list.output());
-        List<String> showArgs = new ArrayList<>(List.of("runs", "show", "killed", "--warehouse", WAREHOUSE));
-        showArgs.addAll(s3.settings());
+        List<String> showArgs = s3.command("runs", "show", "killed", "--warehouse", WAREHOUSE);
         Launched show = Launched.run(showArgs, Map.of());
         assertEquals(1, show.code(), show.output());
         assertTrue(show.output().contains("run 'killed' is not a committed run"), show.output());
@@ -254,9 +245,8 @@ class ObjectStorageIT {
      */
     @Test
     void aDamagedLastCheckpointOnS3IsPassedOverByTheDigest() throws Exception {
-        List<String> args = new ArrayList<>(List.of("train", "--warehouse", WAREHOUSE, "--epochs", "2",
-                "--run-id", "flipped", "--set", "train.max-examples=5000"));
-        args.addAll(s3.settings());
+        List<String> args = s3.command("train", "--warehouse", WAREHOUSE, "--epochs", "2",
+                "--run-id", "flipped", "--set", "train.max-examples=5000");
         // Both runs through the launcher: the same JVM flags and BLAS, so the same arithmetic.
         Launched first = Launched.run(args, Map.of());
         assertEquals(0, first.code(), first.output());
@@ -296,9 +286,8 @@ class ObjectStorageIT {
      */
     @Test
     void anS3OutageFailsWithinAMinuteSayingSoAndTheSameCommandResumes() throws Exception {
-        List<String> args = new ArrayList<>(List.of("train", "--warehouse", WAREHOUSE, "--epochs", "4", "--workers", "1",
-                "--run-id", "outage", "--set", "train.max-examples=10000"));
-        args.addAll(s3.settings());
+        List<String> args = s3.command("train", "--warehouse", WAREHOUSE, "--epochs", "4", "--workers", "1",
+                "--run-id", "outage", "--set", "train.max-examples=10000");
         Process p = Launched.start(args, Map.of());
         StringBuilder seen = new StringBuilder();
         long stoppedAt;
@@ -425,9 +414,8 @@ class ObjectStorageIT {
      */
     @Test
     void aStoppedHolderTakenOverStopsWithTheLostLockLineAndTheNewHolderCommits() throws Exception {
-        List<String> args = new ArrayList<>(List.of("train", "--warehouse", WAREHOUSE, "--epochs", "4", "--workers", "1",
-                "--run-id", "frozen", "--set", "train.max-examples=5000", "--set", "storage.stale-after=10s"));
-        args.addAll(s3.settings());
+        List<String> args = s3.command("train", "--warehouse", WAREHOUSE, "--epochs", "4", "--workers", "1",
+                "--run-id", "frozen", "--set", "train.max-examples=5000", "--set", "storage.stale-after=10s");
         Process first = Launched.start(args, Map.of());
         StringBuilder firstOut = new StringBuilder();
         Thread reader = null;
@@ -504,9 +492,8 @@ class ObjectStorageIT {
      */
     @Test
     void twoTrainsAndTwoPromotesStartedTogetherHaveOneWinner() throws Exception {
-        List<String> train = new ArrayList<>(List.of("train", "--warehouse", WAREHOUSE, "--epochs", "1", "--workers", "1",
-                "--run-id", "twin", "--set", "train.max-examples=5000"));
-        train.addAll(s3.settings());
+        List<String> train = s3.command("train", "--warehouse", WAREHOUSE, "--epochs", "1", "--workers", "1",
+                "--run-id", "twin", "--set", "train.max-examples=5000");
         Process a = Launched.start(train, Map.of());
         Process b = Launched.start(train, Map.of());
         String outA = new String(a.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -517,9 +504,8 @@ class ObjectStorageIT {
         assertTrue(loser.contains("run 'twin' is being trained by another process: pid ")
                 || loser.contains("run 'twin' is already committed"), loser);
 
-        List<String> promote = new ArrayList<>(List.of("promote", "--warehouse", WAREHOUSE, "--run", "s3run",
-                "--dataset", "mnist"));
-        promote.addAll(s3.settings());
+        List<String> promote = s3.command("promote", "--warehouse", WAREHOUSE, "--run", "s3run",
+                "--dataset", "mnist");
         Process p = Launched.start(promote, Map.of());
         Process q = Launched.start(promote, Map.of());
         String outP = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

@@ -52,6 +52,13 @@ final class S3Server implements AutoCloseable {
         return "http://127.0.0.1:" + port;
     }
 
+    /** An imgtrain command line with {@link #settings()} after {@code args} (a list the caller may add to). */
+    List<String> command(String... args) {
+        List<String> command = new java.util.ArrayList<>(List.of(args));
+        command.addAll(settings());
+        return command;
+    }
+
     /** The --set flags that point imgtrain at this server. */
     List<String> settings() {
         return List.of("--set", "storage.s3a.endpoint=" + endpoint(), "--set", "storage.s3a.path-style-access=true",

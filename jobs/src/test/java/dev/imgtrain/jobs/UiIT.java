@@ -30,7 +30,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.Deque;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -195,8 +194,7 @@ class UiIT {
                             new org.apache.hadoop.fs.Path("s3a://imgtrain-ui/wh/" + dir + "/" + child.getName()), false, hadoop));
                 }
             }
-            List<String> args = new ArrayList<>(List.of("--warehouse", "s3a://imgtrain-ui/wh"));
-            args.addAll(s3.settings());
+            List<String> args = s3.command("--warehouse", "s3a://imgtrain-ui/wh");
             try (UiCrawl.Ui ui = UiCrawl.Ui.start(args, Map.of()); HeadlessChromium chromium = HeadlessChromium.start()) {
                 UiCrawl.Crawl crawl = UiCrawl.crawl(ui.address(), chromium, null);
                 assertTrue(crawl.bodies().containsKey(ui.address() + "runs/cifar-one"), crawl.bodies().keySet().toString());

@@ -121,34 +121,42 @@ public final class Lease implements AutoCloseable {
                 }
             }
             try {
-                try {
-                    return hold(new Lease(warehouse, file, content, bytes, warehouse.createExclusively(file, bytes)));
-                } catch (org.apache.hadoop.fs.FileAlreadyExistsException exists) {
-                    FileStatus seen;
-                    try {
-                        seen = warehouse.fs().getFileStatus(file);
-                    } catch (FileNotFoundException released) {
-                        continue;
-                    }
-                    Optional<Holder> holder = holder(warehouse, file, seen);
-                    if (holder.isEmpty()) {
-                        continue; // released meanwhile
-                    }
-                    if (holder.get().alive()) {
-                        throw new HeldException(file + " is held by " + holder.get().describe(), holder.get());
-                    }
-                    LOG.warn("taking over {} from a dead holder: {}", file, holder.get().describe());
-                    String version = warehouse.takeOver(file, seen, bytes);
-                    if (version != null) {
-                        return hold(new Lease(warehouse, file, content, bytes, version));
-                    }
-                    // another process took it over first: look again
+                Lease taken = tryToTake(warehouse, file, content, bytes);
+                if (taken != null) {
+                    return taken;
                 }
             } catch (IOException e) {
                 throw new UncheckedIOException(file + ": cannot create: " + e.getMessage(), e);
             }
         }
         throw new IllegalStateException(file + ": could not be taken within 30 s (other processes keep taking it)");
+    }
+
+    /**
+     * One try: the lock created, or a dead holder's taken over; null when the file changed meanwhile (released, or
+     * another process is taking it over) and it is worth looking again; {@link HeldException} for a live holder.
+     */
+    private static Lease tryToTake(Warehouse warehouse, Path file, ObjectNode content, byte[] bytes) throws IOException {
+        try {
+            return hold(new Lease(warehouse, file, content, bytes, warehouse.createExclusively(file, bytes)));
+        } catch (org.apache.hadoop.fs.FileAlreadyExistsException exists) {
+            FileStatus seen;
+            try {
+                seen = warehouse.fs().getFileStatus(file);
+            } catch (FileNotFoundException released) {
+                return null;
+            }
+            Optional<Holder> holder = holder(warehouse, file, seen);
+            if (holder.isEmpty()) {
+                return null; // released meanwhile
+            }
+            if (holder.get().alive()) {
+                throw new HeldException(file + " is held by " + holder.get().describe(), holder.get());
+            }
+            LOG.warn("taking over {} from a dead holder: {}", file, holder.get().describe());
+            String version = warehouse.takeOver(file, seen, bytes);
+            return version == null ? null : hold(new Lease(warehouse, file, content, bytes, version));
+        }
     }
 
     /**
@@ -167,9 +175,7 @@ public final class Lease implements AutoCloseable {
         if (lost == null) {
             boolean mine;
             try {
-                synchronized (this) {
-                    mine = warehouse.unchanged(file, version, written);
-                }
+                mine = stillMine();
             } catch (IOException e) {
                 throw new UncheckedIOException(file + ": cannot read: " + e.getMessage(), e);
             }
@@ -180,6 +186,11 @@ public final class Lease implements AutoCloseable {
         if (lost != null) {
             throw lost;
         }
+    }
+
+    /** Whether the lease file is still what this process last wrote (not while a heartbeat rewrites it). */
+    private synchronized boolean stillMine() throws IOException {
+        return warehouse.unchanged(file, version, written);
     }
 
     /** The exception {@link #verify} throws once the lease was found lost, or null while it is held. */
@@ -244,8 +255,7 @@ public final class Lease implements AutoCloseable {
             // Rewritten between the status and the read (S3A's change detection refuses the new version): look again.
             try {
                 FileStatus now = warehouse.fs().getFileStatus(file);
-                if (now.getModificationTime() != status.getModificationTime() || now.getLen() != status.getLen()
-                        || !java.util.Objects.equals(warehouse.version(now), warehouse.version(status))) {
+                if (!warehouse.sameVersion(now, status)) {
                     return holder(warehouse, file, now);
                 }
             } catch (FileNotFoundException gone) {
@@ -282,9 +292,9 @@ public final class Lease implements AutoCloseable {
         if (HELD.remove(this) != null && lost == null) {
             boolean mine;
             try {
-                synchronized (this) {
-                    mine = warehouse.unchanged(file, version, written);
-                }
+                // A store found unreachable is not asked again (each request would wait out its retries, 13 s in
+                // ObjectStorageIT's outage): the lease goes stale there, as it did before the ownership check.
+                mine = warehouse.foundUnreachable() || stillMine();
             } catch (IOException e) {
                 mine = true; // unreadable: delete as before (deleteQuietly logs when it cannot either)
             }

@@ -21,16 +21,16 @@ import java.io.IOException;
  * server in one request. Hadoop 3.3.4's S3A has no API for them, so the headers go on the AWS SDK v1 request S3A's own
  * {@link WriteOperationHelper} builds and sends: same endpoint, credentials, signing and encryption settings as every
  * other write of the warehouse. Amazon S3 has honoured both since 2024; S3Proxy 4.1.0's filesystem store resolves
- * {@code If-None-Match: *} as it writes (LocksIT: one winner out of 8 contenders, 20 rounds).
+ * {@code If-None-Match: *} as it writes (ObjectStorageIT: one winner of 8 contenders in each of 60 rounds).
  *
- * <p>Its own S3A instance with {@code fs.s3a.retry.limit = 0}: S3A retries a 412 as an idempotent PUT's failure, 7
+ * <p>Its own S3A instance with {@code fs.s3a.retry.limit = 0}, open while the warehouse is: S3A retries a 412 as an idempotent PUT's failure, 7
  * times with back-off (11-20 s per refused create, measured), where the answer is final at once. The SDK's own retries
  * of connection failures and 5xx still apply.
  *
  * <p>Loaded only for S3A file systems ({@link Warehouse#isS3a}): verifying this class loads hadoop-aws and the AWS SDK,
  * which a cluster without S3 need not have.
  */
-final class S3Conditional implements AutoCloseable {
+final class S3Conditional {
     private static final int PRECONDITION_FAILED = 412;
     private static final int CONFLICT = 409;
     private static final int NOT_FOUND = 404;
@@ -117,10 +117,5 @@ final class S3Conditional implements AutoCloseable {
                     + e.getErrorCode() + ")", e);
         }
         return e;
-    }
-
-    @Override
-    public void close() throws IOException {
-        fs.close();
     }
 }

@@ -250,6 +250,11 @@ public final class Warehouse {
         }
     }
 
+    /** Whether an operation found the object store unreachable (then clean-ups are skipped, see {@link #deleteQuietly}). */
+    public boolean foundUnreachable() {
+        return unreachable;
+    }
+
     /**
      * Deletes {@code path} if it can, logging when not. Once the store was found unreachable it does not try (each try
      * would wait out the retries): what is left is removed by the next run ({@link Scratch}, {@link Lease}).
@@ -341,8 +346,8 @@ public final class Warehouse {
      */
     public boolean unchanged(Path file, String version, byte[] written) throws IOException {
         try {
-            if (!version.isEmpty()) {
-                return version.equals(isS3a(fs) ? S3Conditional.etagOf(fs, file) : version(fs.getFileStatus(file)));
+            if (!version.isEmpty()) { // only S3 conditional writes give one
+                return version.equals(S3Conditional.etagOf(fs, file));
             }
             try (InputStream in = fs.open(file)) {
                 return java.util.Arrays.equals(in.readAllBytes(), written);
@@ -381,9 +386,7 @@ public final class Warehouse {
             return null;
         }
         try {
-            FileStatus now = fs.getFileStatus(file);
-            if (now.getModificationTime() != seen.getModificationTime() || now.getLen() != seen.getLen()
-                    || !java.util.Objects.equals(version(now), etag)) {
+            if (!sameVersion(fs.getFileStatus(file), seen)) {
                 return null; // rewritten since: its holder is alive after all, or another takeover finished
             }
             S3Conditional conditional = etag == null ? null : conditional();
@@ -408,6 +411,12 @@ public final class Warehouse {
     /** True for S3A, judged by class name: {@link S3Conditional} and hadoop-aws are only loaded for it. */
     static boolean isS3a(FileSystem fs) {
         return "org.apache.hadoop.fs.s3a.S3AFileSystem".equals(fs.getClass().getName());
+    }
+
+    /** Whether two statuses of one file show the same version of it (time, length and, on s3a:, ETag). */
+    boolean sameVersion(FileStatus a, FileStatus b) {
+        return a.getModificationTime() == b.getModificationTime() && a.getLen() == b.getLen()
+                && java.util.Objects.equals(version(a), version(b));
     }
 
     /** The version a status reports: its S3 ETag on s3a:, null elsewhere. */
