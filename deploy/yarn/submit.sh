@@ -62,7 +62,20 @@ if ((code != 0)) && [[ $mode == cluster ]]; then
     code=${code%%:*}
     echo "${line#imgtrain exit *: }"
   else
-    echo "imgtrain: the YARN application $app failed before the command ended; see its logs: yarn logs -applicationId $app"
+    # No line from the driver: YARN ended the application (its node lost, killed by yarn application -kill, over
+    # its memory). YARN's diagnostics of the driver's container say why: "... exited with exitCode: -100 Failing
+    # this attempt.Diagnostics: Container released on a *lost* nodeFor more detailed output, ...".
+    am_code=$(grep -o 'exited with  *exitCode: -\?[0-9]*' "$out" | tail -1 | grep -o -- '-\?[0-9]*$' || true)
+    why=$(sed -n 's/.*Failing this attempt\.Diagnostics: *\(\[[^]]*\] *\)\?\(.*\)/\2/p' "$out" | tail -1 \
+      | sed 's/For more detailed output.*//; s/[. ]*$//' || true)
+    if [[ -n $am_code || -n $why ]]; then
+      echo "imgtrain ${1:-run}: failed: YARN ended the application before the command did: the driver's container" \
+        "${am_code:+exited with code $am_code}${why:+${am_code:+: }$why}; run the same command again once the" \
+        "cluster is whole (a training run resumes after its last checkpoint) (YARN application $app)"
+    else
+      echo "imgtrain: the YARN application $app failed before the command ended; see its logs: yarn logs -applicationId $app"
+    fi
+    code=1
   fi >&2
 fi
 exit "$code"

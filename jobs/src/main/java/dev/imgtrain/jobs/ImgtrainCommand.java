@@ -75,10 +75,21 @@ public final class ImgtrainCommand implements Runnable {
             // On YARN the line names the application, whose logs and tracking page hold the rest.
             String application = sc.filter(c -> c.master().startsWith("yarn"))
                     .map(c -> " (YARN application " + c.applicationId() + ")").orElse("");
+            // YARN's ApplicationMaster interrupts a driver whose application it ends (its node lost): the flag is
+            // cleared so that the line is still worked out and Spark still stops (Jetty waited 30 s on it).
+            boolean interrupted = Thread.interrupted();
+            String text = line.getCommandSpec().qualifiedName() + ": "
+                    + (interrupted && !interrupted(e) ? what(new InterruptedException(), hadoop) : what(e, hadoop))
+                    + application;
+            errorLine.set(text);
             if (ownsSpark) {
-                stopSpark();
+                try {
+                    stopSpark();
+                } catch (RuntimeException stop) {
+                    org.slf4j.LoggerFactory.getLogger(ImgtrainCommand.class).warn("stopping Spark after the failure: {}", stop.toString());
+                }
             }
-            return handle(e, line, hadoop, application, errorLine);
+            return handle(e, line, text);
         });
         cl.setUsageHelpAutoWidth(true);
         return cl;
@@ -112,11 +123,8 @@ public final class ImgtrainCommand implements Runnable {
     }
 
     /** One clear line on stderr for an expected failure; the stack trace only with IMGTRAIN_DEBUG=1. */
-    private static int handle(Exception e, CommandLine cl, org.apache.hadoop.conf.Configuration hadoop, String suffix,
-                              java.util.concurrent.atomic.AtomicReference<String> errorLine) {
+    private static int handle(Exception e, CommandLine cl, String line) {
         PrintWriter err = cl.getErr();
-        String line = cl.getCommandSpec().qualifiedName() + ": " + what(e, hadoop) + suffix;
-        errorLine.set(line);
         err.println(line);
         if (e instanceof ConfigException) {
             return USAGE;
@@ -152,7 +160,23 @@ public final class ImgtrainCommand implements Runnable {
         if (e instanceof FetchException || e instanceof StorageException || e instanceof DamagedFileException) {
             return "failed: " + e.getMessage();
         }
+        if (interrupted(e)) {
+            return "failed: interrupted before it ended (the driver was told to stop: Ctrl-C, or on YARN the application "
+                    + "was ended, e.g. killed or its node lost); nothing more was committed; run the same command again "
+                    + "(a training run resumes after its last checkpoint)";
+        }
         return "failed: " + describe(e);
+    }
+
+    /** An InterruptedException (or an I/O cut short by one, not a timeout) anywhere in the causes. */
+    static boolean interrupted(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof InterruptedException || t.getClass() == java.io.InterruptedIOException.class
+                    || t instanceof java.nio.channels.ClosedByInterruptException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static String describe(Throwable e) {

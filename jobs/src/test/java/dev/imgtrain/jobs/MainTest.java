@@ -28,6 +28,16 @@ class MainTest {
         assertEquals("imgtrain exit 1: imgtrain run: invalid input: hdfs://nn/x: no such file", trace.toString().strip());
     }
 
+    /** A driver that YARN stops (its node lost: YarnIT) is interrupted; a timeout is not an interruption. */
+    @Test
+    void anInterruptedDriverIsToldApartFromATimeout() {
+        assertTrue(ImgtrainCommand.interrupted(new RuntimeException("job", new InterruptedException())));
+        assertTrue(ImgtrainCommand.interrupted(new java.io.IOException(new java.io.InterruptedIOException("cut short"))));
+        assertTrue(ImgtrainCommand.interrupted(new java.nio.channels.ClosedByInterruptException()));
+        assertFalse(ImgtrainCommand.interrupted(new java.io.IOException(new java.net.SocketTimeoutException("read"))));
+        assertFalse(ImgtrainCommand.interrupted(new IllegalStateException("x")));
+    }
+
     @Test
     void onlyAYarnClusterModeDriverIsTreatedAsOne() {
         String master = System.getProperty("spark.master");

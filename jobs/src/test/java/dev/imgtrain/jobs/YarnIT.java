@@ -32,8 +32,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class YarnIT {
     private static final Path ROOT = S3Server.ROOT;
     private static final Pattern APPLICATION = Pattern.compile("application_\\d+_\\d+");
-    /** The run's arguments: those of ClusterIT (a global batch of 64, averaged every 50 batches), 2 epochs. */
-    private static final List<String> TRAINING = List.of("--epochs", "2", "--workers", "2",
+    /**
+     * The run's arguments: those of ClusterIT (a global batch of 64, averaged every 50 batches), 5 epochs (about 8 s
+     * each on YARN here): after the first, the run outlasts the 20 s YARN takes to declare a lost NodeManager lost.
+     */
+    private static final List<String> TRAINING = List.of("--epochs", "5", "--workers", "2",
             "--set", "train.batch-size=32", "--set", "train.averaging-frequency=50");
     private static final Map<String, String> ENV = new HashMap<>();
     private static final List<String> APPLICATIONS = new ArrayList<>();
@@ -104,18 +107,35 @@ class YarnIT {
         }
     }
 
+    /**
+     * A cluster-mode run on an HDFS warehouse whose only NodeManager is killed (SIGKILL) once the first checkpoint is on
+     * HDFS (issue 27). Its containers are not its children and train on; the ResourceManager declares the node lost
+     * after 20 s (hadoop.sh's {@code yarn.nm.liveness-monitor.expiry-interval-ms}) and fails the application; the driver,
+     * refused by the ResourceManager, is interrupted and stops with its executors. submit.sh's last line says what YARN
+     * said. After hadoop.sh start (a new NodeManager) the same submit.sh command resumes from the last checkpoint on
+     * HDFS and ends with the accuracy of the same command on local[2]. Then: failures name the application, client
+     * mode, runs list and imgtrain ui over the HDFS warehouse.
+     */
     @Test
-    void aRunSubmittedInClusterModeOnHdfsEqualsTheLocalRunAndFailuresNameTheApplication(@TempDir Path tmp) throws Exception {
+    void aClusterModeRunSurvivesALostNodeManagerEqualsTheLocalRunAndFailuresNameTheApplication(@TempDir Path tmp)
+            throws Exception {
         String warehouse = hdfs + "/imgtrain";
         List<String> run = new ArrayList<>(List.of("run", "--source", hdfs + "/data/mnist", "--warehouse", warehouse,
                 "--run-id", "yarn"));
         run.addAll(TRAINING);
+        int trained = loseTheNodeManagerDuring(run, tmp.resolve("submit.log"));
+
         Launched yarn = submit("cluster", run);
         assertEquals(0, yarn.code(), yarn.output());
         Matcher app = APPLICATION.matcher(yarn.output());
         assertTrue(app.find(), yarn.output());
         assertTrue(yarn.output().contains("YARN application " + app.group() + ": SUCCEEDED, tracking URL http"), yarn.output());
         assertTrue(yarn.output().contains("yarn logs -applicationId " + app.group()), yarn.output());
+        Matcher from = Pattern.compile("train yarn: resuming after epoch (\\d+)").matcher(driverLog(app.group()));
+        assertTrue(from.find(), driverLog(app.group()));
+        int after = Integer.parseInt(from.group(1));
+        assertTrue(after >= 1 && after <= trained, from.group() + ", " + trained + " epochs in metrics before");
+        assertEquals(List.of(1, 2, 3, 4, 5), epochs("/imgtrain/runs/yarn/metrics.jsonl"), "each epoch once");
 
         assertEquals(0, hadoop("fs", "-test", "-e", "/imgtrain/runs/yarn/_SUCCESS").code(), "the run committed on HDFS");
         JsonNode params = Warehouse.JSON.readTree(hadoop("fs", "-cat", "/imgtrain/runs/yarn/params.json").output());
@@ -130,9 +150,9 @@ class YarnIT {
         Launched here = Launched.run(local, Map.of());
         assertEquals(0, here.code(), here.output());
         double onLocal = Warehouse.JSON.readTree(tmp.resolve("wh/runs/local/evaluation.json").toFile()).get("accuracy").asDouble();
-        System.out.printf("YarnIT: test accuracy after 2 epochs %.4f on YARN (cluster mode, 2 executors), %.4f on local[2]%n",
-                onYarn, onLocal);
-        assertEquals(String.format("%.3f", onLocal), String.format("%.3f", onYarn), "YARN and local[2], same seed");
+        System.out.printf("YarnIT: test accuracy after 5 epochs %.4f on YARN (cluster mode, 2 executors; resumed after epoch "
+                + "%d, the NodeManager lost after %d), %.4f on local[2]%n", onYarn, after, trained, onLocal);
+        assertEquals(String.format("%.3f", onLocal), String.format("%.3f", onYarn), "YARN (resumed) and local[2], same seed");
 
         // runs list reads the HDFS warehouse (from this JVM's launcher, Hadoop's client over hdfs://).
         Launched listed = Launched.run(List.of("runs", "list", "--warehouse", warehouse), Map.of());
@@ -230,6 +250,30 @@ class YarnIT {
     }
 
     /**
+     * Issue 27: a warehouse under an HDFS space quota too small for it (3 MB: HDFS counts a whole 128 MB block for a file
+     * being written). Ingest fails in one line naming the quota, with nothing committed.
+     */
+    @Test
+    void anHdfsSpaceQuotaFailsInOneLine() throws Exception {
+        org.apache.hadoop.fs.Path dir = new org.apache.hadoop.fs.Path("/imgtrain-quota");
+        try (org.apache.hadoop.hdfs.DistributedFileSystem fs = (org.apache.hadoop.hdfs.DistributedFileSystem)
+                org.apache.hadoop.fs.FileSystem.newInstance(java.net.URI.create(hdfs), new org.apache.hadoop.conf.Configuration())) {
+            assertTrue(fs.mkdirs(dir));
+            fs.setQuota(dir, Long.MAX_VALUE, 3L << 20); // Long.MAX_VALUE: the name quota left as it is
+        }
+        Launched full = Launched.run(List.of("ingest", "--source", hdfs + "/data/mnist", "--warehouse", hdfs + dir), Map.of());
+        String line = full.output().lines().filter(l -> l.startsWith("imgtrain ingest: ")).findFirst().orElse("");
+        System.out.println("YarnIT: ingest under a 3 MB HDFS quota: " + line);
+        assertEquals(1, full.code(), full.output());
+        assertTrue(line.matches("imgtrain ingest: failed: the HDFS space quota of /imgtrain-quota is exceeded \\(quota 3 MB, "
+                + "the writes need \\d+ MB: HDFS counts a whole block per file being written\\) while writing the raw table of mnist "
+                + "to " + hdfs + "/imgtrain-quota/\\S+; nothing was "
+                + "committed; raise the quota \\(hdfs dfsadmin -setSpaceQuota\\) or choose another --warehouse, then run the "
+                + "same command again"), full.output());
+        assertEquals(1, hadoop("fs", "-test", "-e", "/imgtrain-quota/datasets/mnist/_SUCCESS").code(), "nothing committed");
+    }
+
+    /**
      * Issue 27: Hadoop's daemons lost during training on an hdfs:// warehouse. The only DataNode killed (SIGKILL) after
      * epoch 1: the run fails with one line naming HDFS, the file and the DataNode, nothing committed. After
      * deploy/local/hadoop.sh start (which starts the daemons that are not running) the same command resumes after epoch
@@ -276,6 +320,84 @@ class YarnIT {
         System.out.printf("YarnIT: test accuracy %.4f resumed after a lost DataNode and a lost NameNode, %.4f undisturbed%n",
                 accuracy, expected);
         assertEquals(expected, accuracy, "the resumed run equals an undisturbed one");
+    }
+
+    /**
+     * Submits {@code args} in cluster mode, kills the NodeManager (SIGKILL) once the run's first checkpoint is on HDFS,
+     * checks how the application ends (submit.sh's line, the driver's, its containers gone, nothing committed), starts
+     * the NodeManager again and returns the epochs the run had recorded.
+     */
+    private static int loseTheNodeManagerDuring(List<String> args, Path log) throws Exception {
+        String runId = args.get(args.indexOf("--run-id") + 1);
+        String runDir = java.net.URI.create(args.get(args.indexOf("--warehouse") + 1)).getPath() + "/runs/" + runId;
+        List<String> command = new ArrayList<>(List.of(ROOT.resolve("deploy/yarn/submit.sh").toString()));
+        command.addAll(args);
+        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+        pb.environment().putAll(ENV);
+        pb.environment().put("IMGTRAIN_DEPLOY_MODE", "cluster");
+        Process p = pb.start();
+        long killedAt;
+        org.apache.hadoop.conf.Configuration conf = new org.apache.hadoop.conf.Configuration();
+        try (org.apache.hadoop.fs.FileSystem fs = org.apache.hadoop.fs.FileSystem.newInstance(java.net.URI.create(hdfs), conf)) {
+            org.apache.hadoop.fs.Path first = new org.apache.hadoop.fs.Path(runDir + "/checkpoints/epoch-1.zip");
+            long deadline = System.nanoTime() + 600_000_000_000L;
+            while (p.isAlive() && !fs.exists(first) && System.nanoTime() < deadline) {
+                Thread.sleep(200);
+            }
+            assertTrue(p.isAlive(), "the run ended before its first checkpoint was seen: " + Files.readString(log));
+            long pid = Long.parseLong(Files.readString(dir.resolve("nodemanager.pid")).strip());
+            ProcessHandle nodeManager = ProcessHandle.of(pid).orElseThrow();
+            assertTrue(nodeManager.destroyForcibly(), "nodemanager " + pid);
+            nodeManager.onExit().get(30, java.util.concurrent.TimeUnit.SECONDS);
+            killedAt = System.nanoTime();
+            assertTrue(p.waitFor(300, java.util.concurrent.TimeUnit.SECONDS), "submit.sh did not end");
+        } finally {
+            p.destroyForcibly();
+        }
+        double seconds = (System.nanoTime() - killedAt) / 1e9;
+        Launched killed = new Launched(p.exitValue(), Files.readString(log));
+        Matcher app = APPLICATION.matcher(killed.output());
+        assertTrue(app.find(), killed.output());
+        APPLICATIONS.add(app.group() + " (cluster mode, run, NodeManager killed, exit " + killed.code() + ")");
+        System.out.printf("YarnIT: NodeManager killed after the first checkpoint: submit.sh exited %d %.1f s later with: %s%n",
+                killed.code(), seconds, killed.lastLine());
+        assertEquals(1, killed.code(), killed.output());
+        assertEquals("imgtrain run: failed: YARN ended the application before the command did: the driver's container "
+                + "exited with code -100: Container released on a *lost* node; run the same command again once the cluster "
+                + "is whole (a training run resumes after its last checkpoint) (YARN application " + app.group() + ")",
+                killed.lastLine(), killed.output());
+        // The lost node's containers (the driver, the executors) end by themselves once YARN has failed the application.
+        String id = app.group();
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        while (ProcessHandle.allProcesses().anyMatch(h -> h.info().commandLine().orElse("").contains(id))
+                && System.nanoTime() < deadline) {
+            Thread.sleep(500);
+        }
+        assertFalse(ProcessHandle.allProcesses().anyMatch(h -> h.info().commandLine().orElse("").contains(id)),
+                "a container of " + id + " is still running");
+        String driverLog = driverLog(id);
+        assertTrue(driverLog.contains("imgtrain run: failed: interrupted before it ended"), driverLog);
+        assertEquals(1, hadoop("fs", "-test", "-e", runDir + "/_SUCCESS").code(), "nothing committed");
+        int trained = epochs(runDir + "/metrics.jsonl").size();
+        assertTrue(trained >= 1 && trained < 5, trained + " epochs before the application ended");
+        Launched restarted = hadoop("start");
+        assertEquals(0, restarted.code(), restarted.output());
+        return trained;
+    }
+
+    /** The epochs in a run's metrics.jsonl on HDFS, in order. */
+    private static List<Integer> epochs(String metrics) throws Exception {
+        return hadoop("fs", "-cat", metrics).output().lines().filter(l -> l.startsWith("{"))
+                .map(l -> dev.imgtrain.train.EpochMetrics.parse(l).epoch()).toList();
+    }
+
+    /** The cluster-mode driver's stderr (the application's first container), from the NodeManager's log directory. */
+    private static String driverLog(String application) throws Exception {
+        Path containers = dir.resolve("nm-logs").resolve(application);
+        try (var found = Files.list(containers)) {
+            Path first = found.filter(c -> c.getFileName().toString().endsWith("_000001")).findFirst().orElseThrow();
+            return Files.readString(first.resolve("stderr"));
+        }
     }
 
     /**

@@ -81,7 +81,8 @@ public final class DiskSpace {
             if (name.equals("DSQuotaExceededException") || name.equals("NSQuotaExceededException")
                     || name.equals("DiskOutOfSpaceException") || c instanceof NoSpaceException
                     || message.contains("No space left on device") || message.contains("Disk quota exceeded")
-                    || message.contains("DSQuotaExceededException") || message.contains("DiskOutOfSpaceException")) {
+                    || message.contains("DSQuotaExceededException") || message.contains("DiskOutOfSpaceException")
+                    || message.contains("The DiskSpace quota of ")) {
                 return true;
             }
         }
@@ -94,8 +95,34 @@ public final class DiskSpace {
         if (t instanceof NoSpaceException) {
             return t.getMessage();
         }
+        String quota = quota(t);
+        if (quota != null) {
+            return quota + (w != null ? " while writing " + w.what() + " to " + w.target() : "") + "; nothing was committed; "
+                    + "raise the quota (hdfs dfsadmin -setSpaceQuota) or choose another --warehouse, then run the same "
+                    + "command again";
+        }
         return w != null ? line(w) : "no space left on the file system of " + warehouse + "; nothing was committed; free "
                 + "space or choose another --warehouse, then run the same command again";
+    }
+
+    private static final java.util.regex.Pattern QUOTA = java.util.regex.Pattern.compile(
+            "The DiskSpace quota of (\\S+) is exceeded: quota = \\d+ B = ([0-9.]+ [KMGTP]?B) but diskspace consumed = \\d+ B = "
+                    + "([0-9.]+ [KMGTP]?B)");
+
+    /**
+     * HDFS's space quota in words, from its DSQuotaExceededException anywhere in the causes (or Spark's text of one);
+     * null when it is not one. HDFS counts a whole block (128 MB by default) times the replication for a file being
+     * written, so a quota below that refuses any file.
+     */
+    static String quota(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+            java.util.regex.Matcher m = QUOTA.matcher(String.valueOf(c.getMessage()));
+            if (m.find()) {
+                return "the HDFS space quota of " + m.group(1) + " is exceeded (quota " + m.group(2) + ", the writes need "
+                        + m.group(3) + ": HDFS counts a whole block per file being written)";
+            }
+        }
+        return null;
     }
 
     static String line(Writing w) {

@@ -61,5 +61,13 @@ class DiskSpaceTest {
         assertEquals("no space left on the file system of " + batches + " while writing the mini-batch files of run r"
                 + " (190 MB needed by this stage, estimated); nothing was committed; free space or choose another"
                 + " --warehouse, then run the same command again", DiskSpace.describe(fromSpark, "x"));
+        // An HDFS space quota (the NameNode's own text, as YarnIT meets it on a real HDFS) is called one.
+        IOException quota = new IOException("The DiskSpace quota of /imgtrain-quota is exceeded: quota = 3145728 B = 3 MB "
+                + "but diskspace consumed = 134217728 B = 128 MB");
+        assertTrue(DiskSpace.isNoSpace(new RuntimeException(quota)));
+        assertEquals("the HDFS space quota of /imgtrain-quota is exceeded (quota 3 MB, the writes need 128 MB: HDFS counts"
+                + " a whole block per file being written) while writing the mini-batch files of run r to " + batches
+                + "; nothing was committed; raise the quota (hdfs dfsadmin -setSpaceQuota) or choose another --warehouse,"
+                + " then run the same command again", DiskSpace.describe(quota, "x"));
     }
 }
