@@ -85,10 +85,10 @@ class SweepIT {
     }
 
     /**
-     * The leaderboard's rows without the columns that measure time, and with the val loss to 7 significant digits: the
-     * loss is a float computation summed over 10,000 examples, and CI once saw the same trial's loss differ in its 8th
-     * digit (0.94033361 against 0.94033364) between the run with {@code --parallel 2} and the resumed one while every
-     * accuracy, the ranking and the trials were equal. What the test asserts is that the resumed sweep ran the same
+     * The leaderboard's rows without the columns that measure time, and with the val loss to 6 significant digits: the
+     * loss is a float computation summed over thousands of examples, and CI once saw the same trial's loss differ in its
+     * 8th digit (0.94033361 against 0.94033364) between the run with {@code --parallel 2} and the resumed one while every
+     * accuracy, the ranking and the trials were equal; on the hold-out (issue 28) its 7th (0.9153183 against 0.9153182). What the test asserts is that the resumed sweep ran the same
      * trials and reached the same results; the last bit of a float sum is not part of that.
      */
     private static List<String> leaderboard(Path warehouse) throws Exception {
@@ -97,7 +97,7 @@ class SweepIT {
             rows.add(String.join(" | ", r.path("run_id").asText(), r.path("status").asText(),
                     r.path("model.updater.learning-rate").asText(), r.path("model.hidden").asText(),
                     r.path("final_val_accuracy").asText(),
-                    String.format(java.util.Locale.ROOT, "%.6e", r.path("final_val_loss").asDouble()),
+                    String.format(java.util.Locale.ROOT, "%.5e", r.path("final_val_loss").asDouble()),
                     r.path("test_accuracy").asText()));
         }
         return rows;
@@ -150,7 +150,7 @@ class SweepIT {
         try (BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
             for (String line; (line = out.readLine()) != null; ) {
                 seen.append(line).append('\n');
-                if (line.contains("train " + fourth + ":") && line.contains("mini-batch files")) {
+                if (line.contains("train " + fourth + ": ") && line.contains(" on mnist (")) { // its training starts
                     break;
                 }
             }
@@ -166,6 +166,109 @@ class SweepIT {
         assertEquals("0", rerun[0][0], rerun[0][1]);
         assertTrue(out.contains("6 trials (3 already done, 3 run), 0 failed"), out + seen);
         assertEquals(leaderboard(whole), leaderboard(killed), "same seeds, same trials: the same rows");
+    }
+
+    /** Issue 28: 6 trials up to 4 epochs, rungs at 1 and 2 epochs (eta 2), one trial at a time (a fixed arrival order). */
+    private static final String ASHA = """
+            sweep {
+              id = it-asha
+              dataset = mnist
+              base { train.max-examples = 3000 }
+              asha {
+                min-epochs = 1, max-epochs = 4, reduction-factor = 2, seed = 3
+                grid {
+                  model.updater.learning-rate = [0.0005, 0.001, 0.002]
+                  model.hidden = [[{units = 32, activation = relu}], [{units = 64, activation = relu}]]
+                }
+              }
+            }
+            """;
+
+    /** An ASHA leaderboard's rows: run, status, epochs, rung, the metric at each rung, outcome, val and test accuracy. */
+    private static List<String> ashaBoard(Path warehouse) throws Exception {
+        List<String> rows = new ArrayList<>();
+        for (JsonNode r : Warehouse.JSON.readTree(warehouse.resolve("sweeps/it-asha/leaderboard.json").toFile())) {
+            rows.add(String.join(" | ", r.path("run_id").asText(), r.path("status").asText(), r.path("epochs").asText(),
+                    r.path("rung").asText(), r.path("rung_metrics").asText(), r.path("outcome").asText(),
+                    r.path("final_val_accuracy").asText(), r.path("test_accuracy").asText()));
+        }
+        return rows;
+    }
+
+    /** ASHA's decisions in order, without their time stamps. */
+    private static List<String> decisions(Path warehouse) throws Exception {
+        return Files.readAllLines(warehouse.resolve("sweeps/it-asha/asha.jsonl")).stream()
+                .map(l -> l.replaceAll(",\\s*\"at\"\\s*:\\s*\"[^\"]*\"", "")).toList();
+    }
+
+    @Test
+    void anAshaSweepStopsTrialsAtRungsAndAKilledOneEndsWithTheSameLeaderboard() throws Exception {
+        Path spec = tmp.resolve("it-asha.conf");
+        Files.writeString(spec, ASHA);
+        List<String> args = List.of("sweep", "--spec", spec.toString(), "--source", LocalSpark.mnistDir().toString(),
+                "--parallel", "1", "--warehouse");
+        // Every sweep of this test through the launcher (bin/imgtrain: its JVM, local[2], Debian's OpenBLAS), as the
+        // killed one must be: the test JVM's ND4J rounds its products differently (epoch 1's val accuracy of one trial
+        // was 0.8336 here and 0.8340 there).
+        Path whole = tmp.resolve("asha-whole");
+        List<String> run = new ArrayList<>(args);
+        run.add(whole.toString());
+        Launched uninterrupted = Launched.run(run, Map.of());
+        assertEquals(0, uninterrupted.code(), uninterrupted.output());
+        List<String> board = ashaBoard(whole);
+        System.out.println("SweepIT: ASHA leaderboard:\n  " + String.join("\n  ", board));
+        JsonNode rows = Warehouse.JSON.readTree(whole.resolve("sweeps/it-asha/leaderboard.json").toFile());
+        int epochs = 0;
+        int stopped = 0;
+        for (JsonNode r : rows) {
+            epochs += r.path("epochs").asInt();
+            String outcome = r.path("outcome").asText();
+            assertTrue(outcome.startsWith("stopped at rung ") || outcome.equals("completed (4 epochs)"), r.toString());
+            List<String> lines = Files.readAllLines(whole.resolve("runs/" + r.path("run_id").asText() + "/metrics.jsonl"));
+            assertEquals(r.path("epochs").asInt(), lines.size(), "each epoch once, a promoted trial resumed: " + lines);
+            if (outcome.startsWith("stopped at rung 0")) {
+                stopped++;
+                assertEquals(1, r.path("epochs").asInt(), r.toString());
+                assertTrue(lines.get(0).contains("\"stop_reason\":\"ASHA: stopped at rung 0 (1 epoch): val_accuracy "),
+                        lines.get(0));
+            } else if (outcome.startsWith("stopped at rung 1")) {
+                assertEquals(2, r.path("epochs").asInt(), r.toString());
+            } else {
+                assertEquals(4, r.path("epochs").asInt(), r.toString());
+            }
+            assertTrue(r.path("validation").asText().startsWith("hold-out 0.1"), r.toString());
+        }
+        assertTrue(stopped >= 1 && epochs < 6 * 4, epochs + " epochs of the 24 a full search trains: " + board);
+        String page = Files.readString(whole.resolve("sweeps/it-asha/index.html"));
+        assertTrue(page.contains("ASHA: rungs at epoch 1, 2; at each rung the best 1/2 of the trials that reached it are "
+                + "promoted and resume from their checkpoint, the others stop there; up to 4 epochs")
+                && page.contains("validation accuracy on hold-out 0.1 of train. Test accuracy is shown beside it and is "
+                + "not used for the ranking."), page);
+
+        // The same sweep killed (SIGKILL) while its third trial trains, then run again.
+        Path killed = tmp.resolve("asha-killed");
+        List<String> third = new ArrayList<>(args);
+        third.add(killed.toString());
+        String thirdId = SweepSpec.parse(ASHA, "it-asha.conf", null).trials().get(2).runId();
+        Process p = Launched.start(third, Map.of());
+        StringBuilder seen = new StringBuilder();
+        try (BufferedReader lines = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+            for (String line; (line = lines.readLine()) != null; ) {
+                seen.append(line).append('\n');
+                if (line.contains("train " + thirdId + ": ") && line.contains(" on mnist (")) { // its training starts
+                    break;
+                }
+            }
+            p.destroyForcibly();
+            assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        }
+        assertNotEquals(0, p.exitValue(), seen.toString());
+        assertTrue(Files.exists(killed.resolve("sweeps/it-asha/asha.jsonl")), "decisions were recorded: " + seen);
+        Launched again = Launched.run(third, Map.of());
+        assertEquals(0, again.code(), again.output());
+        assertTrue(again.output().contains("results and promotions recorded before"), again.output());
+        assertEquals(board, ashaBoard(killed), "row by row");
+        assertEquals(decisions(whole), decisions(killed), "the same decisions in the same order");
     }
 
     @Test

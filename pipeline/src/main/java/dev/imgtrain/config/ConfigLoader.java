@@ -76,6 +76,11 @@ public final class ConfigLoader {
         return this;
     }
 
+    /** Whether a file, setting, value or flag layered so far gives {@code key} (the defaults do not count). */
+    public boolean sets(String key) {
+        return user.hasPathOrNull(quoteKey(key));
+    }
+
     /** A command flag: the highest precedence. Null means the flag was not given. */
     public ConfigLoader withFlag(String key, Object value) {
         if (value != null) {

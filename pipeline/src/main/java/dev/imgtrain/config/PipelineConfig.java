@@ -47,7 +47,8 @@ public record PipelineConfig(String dataset, String format, String source, Strin
                               int averagingFrequency, int prefetch, int batchCacheMb, double validationFraction,
                               int maxExamples, boolean checkpoints, boolean collectStats, double stopAtAccuracy,
                               String ifCommitted, boolean fresh, double blockMomentum, double blockLearningRate,
-                              boolean blockNesterov) {
+                              boolean blockNesterov, dev.imgtrain.train.Callbacks.EarlyStopping earlyStopping,
+                              dev.imgtrain.train.Callbacks.ReduceLrOnPlateau reduceLrOnPlateau, String keepCheckpoints) {
         static TrainConfig from(Config c, String preset, int presetBatchSize, int presetAveraging, Config effective) {
             int batch = Checks.intIn(c, "train.batch-size", 0, 1 << 16);
             int averaging = Checks.intIn(c, "train.averaging-frequency", 0, 100_000);
@@ -76,7 +77,34 @@ public record PipelineConfig(String dataset, String format, String source, Strin
                             ? blockMomentum(effective, "model.block-momentum", workers)
                             : blockMomentum(c, "train.block-momentum", workers),
                     Checks.doubleIn(c, "train.block-learning-rate", 0.1, 10),
-                    c.getBoolean("train.block-nesterov"));
+                    c.getBoolean("train.block-nesterov"),
+                    new dev.imgtrain.train.Callbacks.EarlyStopping(c.getBoolean("train.early-stopping.enabled"),
+                            Checks.oneOf(c, "train.early-stopping.monitor", "val_loss", "val_accuracy"),
+                            Checks.intIn(c, "train.early-stopping.patience", 0, 10_000),
+                            Checks.doubleIn(c, "train.early-stopping.min-delta", 0, 1000),
+                            c.getBoolean("train.early-stopping.restore-best-weights")),
+                    new dev.imgtrain.train.Callbacks.ReduceLrOnPlateau(c.getBoolean("train.reduce-lr-on-plateau.enabled"),
+                            Checks.oneOf(c, "train.reduce-lr-on-plateau.monitor", "val_loss", "val_accuracy"),
+                            factor(c, "train.reduce-lr-on-plateau.factor"),
+                            Checks.intIn(c, "train.reduce-lr-on-plateau.patience", 0, 10_000),
+                            Checks.doubleIn(c, "train.reduce-lr-on-plateau.min-delta", 0, 1000),
+                            Checks.intIn(c, "train.reduce-lr-on-plateau.cooldown", 0, 10_000),
+                            Checks.doubleIn(c, "train.reduce-lr-on-plateau.min-lr", 0, 1000)),
+                    Checks.oneOf(c, "train.keep-checkpoints", "all", "last", "best"));
+        }
+
+        /** A learning-rate factor: above 0 and below 1 (Keras refuses 1 and more: the rate would not go down). */
+        private static double factor(Config c, String key) {
+            double f = Checks.doubleIn(c, key, 0, 1);
+            if (f <= 0 || f >= 1) {
+                throw new ConfigException(key + " = " + f + ": expected a number above 0 and below 1");
+            }
+            return f;
+        }
+
+        /** Whether a callback watches the validation split (which is the test split at validation-fraction 0). */
+        public boolean callbacksActive() {
+            return earlyStopping.enabled() || reduceLrOnPlateau.enabled();
         }
 
         /** A block momentum: a value in [0, 0.99], or {@code auto} = 1 - 1/workers (0 with one worker). */

@@ -46,6 +46,11 @@ public final class Charts {
      * validation colour, as Keras' plotted history.
      */
     public static byte[] epochCurves(String title, String yLabel, int[] epochs, List<Curve> curves) {
+        return epochCurves(title, yLabel, epochs, curves, List.of());
+    }
+
+    /** The curves with a vertical line at each of {@code marks} (an ASHA sweep's rungs), labelled "rung k". */
+    public static byte[] epochCurves(String title, String yLabel, int[] epochs, List<Curve> curves, List<Integer> marks) {
         XYSeriesCollection data = new XYSeriesCollection();
         for (Curve c : curves) {
             XYSeries series = new XYSeries(c.name());
@@ -70,7 +75,17 @@ public final class Charts {
         plot.setBackgroundPaint(Color.WHITE);
         plot.setDomainGridlinePaint(Color.LIGHT_GRAY);
         plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
-        JFreeChart chart = new JFreeChart(title, new Font(Font.SANS_SERIF, Font.BOLD, 15), plot, true);
+        for (int k = 0; k < marks.size(); k++) {
+            org.jfree.chart.plot.ValueMarker mark = new org.jfree.chart.plot.ValueMarker(marks.get(k), Color.GRAY,
+                    new BasicStroke(1.5f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[]{6f, 4f}, 0f));
+            mark.setLabel("rung " + k);
+            mark.setLabelFont(new Font(Font.SANS_SERIF, Font.PLAIN, 11));
+            mark.setLabelAnchor(org.jfree.chart.ui.RectangleAnchor.TOP_RIGHT);
+            mark.setLabelTextAnchor(org.jfree.chart.ui.TextAnchor.TOP_LEFT);
+            plot.addDomainMarker(mark);
+        }
+        // A legend of more than 8 curves (a sweep's trials) would leave no room for the plot: the page's table names them.
+        JFreeChart chart = new JFreeChart(title, new Font(Font.SANS_SERIF, Font.BOLD, 15), plot, curves.size() <= 8);
         chart.setBackgroundPaint(Color.WHITE);
         return png(chart, 560, curves.size() > 4 ? 420 : 360);
     }

@@ -164,7 +164,7 @@ public final class ReportJob {
                 String.format("%.4f", evaluation.accuracy()), String.format("%.4f", evaluation.loss()),
                 evaluation.examples(), evaluation.split(), history.epochs().length,
                 duration(details.path("train_seconds").asDouble(Double.NaN)), String.format("%,.0f", history.meanExamplesPerSecond()),
-                history.rows(), "accuracy.png", "loss.png", "train-images.png", "test-predictions.png", mistakesGrid,
+                history.rows(), history.hasLr(), history.end(), "accuracy.png", "loss.png", "train-images.png", "test-predictions.png", mistakesGrid,
                 "confusion.png", perClass, layers, String.format("%,d", summary.totalParams()), summary.text(),
                 parameters, sources, versions, Instant.now().toString());
     }

@@ -8,7 +8,8 @@ import java.util.List;
  */
 public record RunReportView(String runId, String dataset, String preset, String createdAt, String testAccuracy,
                             String testLoss, long testExamples, String split, int epochs, String wallTime,
-                            String examplesPerSecond, List<HistoryRow> history, String accuracyChart, String lossChart,
+                            String examplesPerSecond, List<HistoryRow> history, boolean historyHasLr, String ended,
+                            String accuracyChart, String lossChart,
                             String trainGrid, String testGrid, String mistakesGrid, String confusionChart,
                             List<ClassRow> perClass, List<NetworkSummaryRow> layers, String totalParams,
                             String summaryText, List<KeyValue> parameters, List<SourceRow> sources,
@@ -16,7 +17,7 @@ public record RunReportView(String runId, String dataset, String preset, String 
 
     /** One epoch of the history table. */
     public record HistoryRow(int epoch, String loss, String accuracy, String valLoss, String valAccuracy,
-                             String seconds, String examplesPerSecond) {
+                             String seconds, String examplesPerSecond, String lr) {
     }
 
     /** One class of the evaluation table. */

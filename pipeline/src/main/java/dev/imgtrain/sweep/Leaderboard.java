@@ -22,19 +22,46 @@ import java.util.Map;
 
 /**
  * A sweep's leaderboard: one row per trial of the spec, from its run's files (or its failure record), best final
- * validation accuracy first, failed and missing trials last. Written as {@code leaderboard.csv} and
+ * validation accuracy first, failed and missing trials last. The ranking reads the validation split only: test accuracy
+ * is shown beside it and never used ({@link #rank}). Trials run since issue 28 validate on a hold-out of the training
+ * set; older ones validated on the test split, and their {@code validation} column says so. Written as {@code leaderboard.csv} and
  * {@code leaderboard.json} (for tools without a Parquet reader, such as the notebooks) and {@code leaderboard.parquet}.
  */
-record Leaderboard(List<String> keys, List<Row> rows) {
+record Leaderboard(List<String> keys, List<Row> rows, boolean asha) {
+
+    Leaderboard(List<String> keys, List<Row> rows) {
+        this(keys, rows, false);
+    }
 
     /** One trial. Figures are null for a trial without a committed, evaluated run. */
     record Row(String runId, String status, Map<String, String> params, Double finalValAccuracy, Double finalValLoss,
                Double bestValAccuracy, Double bestValLoss, Integer bestEpoch, Double testAccuracy, Integer epochs,
-               Double trainSeconds, Double examplesPerSecond, String reason, List<Double> valAccuracy) {
+               Double trainSeconds, Double examplesPerSecond, String reason, List<Double> valAccuracy, String validation,
+               Integer rung, String rungMetrics, String outcome) {
+        Row(String runId, String status, Map<String, String> params, Double finalValAccuracy, Double finalValLoss,
+            Double bestValAccuracy, Double bestValLoss, Integer bestEpoch, Double testAccuracy, Integer epochs,
+            Double trainSeconds, Double examplesPerSecond, String reason, List<Double> valAccuracy, String validation) {
+            this(runId, status, params, finalValAccuracy, finalValLoss, bestValAccuracy, bestValLoss, bestEpoch, testAccuracy,
+                    epochs, trainSeconds, examplesPerSecond, reason, valAccuracy, validation, null, null, null);
+        }
+
+        /** This row with ASHA's columns: the highest rung reached, the metric at each rung, how it ended. */
+        Row withAsha(Integer rung, String rungMetrics, String outcome) {
+            return new Row(runId, status, params, finalValAccuracy, finalValLoss, bestValAccuracy, bestValLoss, bestEpoch,
+                    testAccuracy, epochs, trainSeconds, examplesPerSecond, reason, valAccuracy, validation, rung, rungMetrics,
+                    outcome);
+        }
     }
 
+    /** ASHA's columns (an ASHA sweep's leaderboard only), after the figures. */
+    static final List<String> ASHA_COLUMNS = List.of("rung", "rung_metrics", "outcome");
+
+    /**
+     * The figures' columns. final_val_*: the committed model's (its last epoch's, or the epoch restore-best-weights
+     * restored); validation: the split they are on ("hold-out 0.1 of train", or "test split" for trials from before).
+     */
     static final List<String> FIGURES = List.of("final_val_accuracy", "final_val_loss", "best_val_accuracy",
-            "best_val_loss", "best_epoch", "test_accuracy", "epochs", "train_seconds", "examples_per_second");
+            "best_val_loss", "best_epoch", "test_accuracy", "validation", "epochs", "train_seconds", "examples_per_second");
 
     static Leaderboard of(SweepSpec spec, Warehouse warehouse) {
         RunCatalog catalog = new RunCatalog(warehouse);
@@ -49,7 +76,7 @@ record Leaderboard(List<String> keys, List<Row> rows) {
                 String reason = warehouse.exists(failure)
                         ? warehouse.readJson(failure, JsonNode.class).path("reason").asText() : "not run";
                 rows.add(new Row(trial.runId(), warehouse.exists(failure) ? "failed" : "missing", params, null, null,
-                        null, null, null, null, null, null, null, reason, List.of()));
+                        null, null, null, null, null, null, null, reason, List.of(), null));
                 continue;
             }
             ObjectNode run = catalog.details(trial.runId());
@@ -68,17 +95,61 @@ record Leaderboard(List<String> keys, List<Row> rows) {
                 bestLoss = Math.min(bestLoss, m.path("val_loss").asDouble());
                 speed += m.path("examples_per_second").asDouble();
             }
-            JsonNode last = run.get("metrics").get(run.get("metrics").size() - 1);
-            int epochs = run.get("metrics").size();
-            rows.add(new Row(trial.runId(), "done", params, last.path("val_accuracy").asDouble(),
-                    last.path("val_loss").asDouble(), bestAcc, bestLoss, bestEpoch,
+            JsonNode metrics = run.get("metrics");
+            int epochs = metrics.size();
+            JsonNode last = metrics.get(epochs - 1);
+            // The committed model's epoch: the last, or the one restore-best-weights restored.
+            JsonNode model = last.hasNonNull("restored_epoch") && last.get("restored_epoch").asInt() <= epochs
+                    ? metrics.get(last.get("restored_epoch").asInt() - 1) : last;
+            double fraction = run.path("params").path("config").path("train").path("validation-fraction").asDouble(0);
+            rows.add(new Row(trial.runId(), "done", params, model.path("val_accuracy").asDouble(),
+                    model.path("val_loss").asDouble(), bestAcc, bestLoss, bestEpoch,
                     run.get("evaluation").path("accuracy").asDouble(), epochs, run.path("train_seconds").asDouble(),
-                    speed / epochs, null, valAccuracy));
+                    speed / epochs, null, valAccuracy, fraction > 0 ? "hold-out " + fraction + " of train" : "test split"));
         }
+        if (spec.asha() != null) {
+            withAsha(spec, rows, AshaGate.read(warehouse, new Path(SweepJob.sweepDir(warehouse, spec.id()), "asha.jsonl")));
+        }
+        rank(rows);
+        return new Leaderboard(spec.sweptKeys(), rows, spec.asha() != null);
+    }
+
+    /**
+     * Fills ASHA's columns from its record: the highest rung reached ({@code rungs().size()} for a completed trial), the
+     * metric at each rung, and how the trial ended.
+     */
+    private static void withAsha(SweepSpec spec, List<Row> rows, List<AshaGate.Event> events) {
+        SweepSpec.Asha asha = spec.asha();
+        rows.replaceAll(r -> {
+            List<AshaGate.Event> results = events.stream().filter(e -> e.result() && e.runId().equals(r.runId()))
+                    .sorted(Comparator.comparingInt(AshaGate.Event::rung)).toList();
+            if (results.isEmpty()) {
+                return r;
+            }
+            AshaGate.Event top = results.get(results.size() - 1);
+            String metrics = String.join(" / ", results.stream().map(e -> String.format(Locale.ROOT, "%.4f", e.metric())).toList());
+            boolean done = r.status().equals("done");
+            boolean completed = done && r.epochs() != null && r.epochs() == asha.maxEpochs();
+            String outcome = completed ? "completed (" + asha.maxEpochs() + " epochs)"
+                    : (done ? "stopped" : "paused") + " at rung " + top.rung() + " (" + top.epochs() + " epoch"
+                    + (top.epochs() == 1 ? "" : "s") + ")";
+            return r.withAsha(completed ? asha.rungs().size() : top.rung(), metrics, outcome);
+        });
+    }
+
+    /**
+     * Sorts best first by the committed model's validation accuracy (then run id, for ties), trials without one last.
+     * Nothing else enters: test accuracy never does.
+     */
+    static void rank(List<Row> rows) {
         rows.sort(Comparator.comparing((Row r) -> r.finalValAccuracy() == null)
                 .thenComparing(r -> r.finalValAccuracy() == null ? 0 : -r.finalValAccuracy())
                 .thenComparing(Row::runId));
-        return new Leaderboard(spec.sweptKeys(), rows);
+    }
+
+    /** The validation splits the done trials were ranked on, in order of first appearance. */
+    List<String> validationSplits() {
+        return rows.stream().map(Row::validation).filter(java.util.Objects::nonNull).distinct().toList();
     }
 
     /** The best trial (highest final validation accuracy), or null when none is done. */
@@ -112,9 +183,15 @@ record Leaderboard(List<String> keys, List<Row> rows) {
         m.put("best_val_loss", r.bestValLoss());
         m.put("best_epoch", r.bestEpoch());
         m.put("test_accuracy", r.testAccuracy());
+        m.put("validation", r.validation());
         m.put("epochs", r.epochs());
         m.put("train_seconds", r.trainSeconds());
         m.put("examples_per_second", r.examplesPerSecond());
+        if (asha) {
+            m.put("rung", r.rung());
+            m.put("rung_metrics", r.rungMetrics());
+            m.put("outcome", r.outcome());
+        }
         m.put("reason", r.reason());
         return m;
     }
@@ -123,6 +200,9 @@ record Leaderboard(List<String> keys, List<Row> rows) {
         List<String> header = new ArrayList<>(List.of("run_id", "status"));
         header.addAll(keys);
         header.addAll(FIGURES);
+        if (asha) {
+            header.addAll(ASHA_COLUMNS);
+        }
         header.add("reason");
         StringBuilder s = new StringBuilder(String.join(",", header.stream().map(Leaderboard::quote).toList())).append('\n');
         for (Row r : rows) {
@@ -146,8 +226,13 @@ record Leaderboard(List<String> keys, List<Row> rows) {
             schema = schema.add(key.replaceAll("[.-]", "_"), DataTypes.StringType);
         }
         for (String figure : FIGURES) {
-            DataType type = figure.equals("best_epoch") || figure.equals("epochs") ? DataTypes.IntegerType : DataTypes.DoubleType;
+            DataType type = figure.equals("best_epoch") || figure.equals("epochs") ? DataTypes.IntegerType
+                    : figure.equals("validation") ? DataTypes.StringType : DataTypes.DoubleType;
             schema = schema.add(figure, type);
+        }
+        if (asha) {
+            schema = schema.add("rung", DataTypes.IntegerType).add("rung_metrics", DataTypes.StringType)
+                    .add("outcome", DataTypes.StringType);
         }
         schema = schema.add("reason", DataTypes.StringType);
         List<org.apache.spark.sql.Row> data = new ArrayList<>();

@@ -39,6 +39,11 @@ import java.util.function.Supplier;
  */
 public final class SweepJob {
     private static final Logger LOG = LoggerFactory.getLogger(SweepJob.class);
+    /**
+     * The share of the training set a trial holds out for validation when neither the spec nor the command sets
+     * {@code train.validation-fraction}: the leaderboard ranks on it, never on the test split.
+     */
+    public static final double VALIDATION_FRACTION = 0.1;
 
     private SweepJob() {
     }
@@ -68,11 +73,25 @@ public final class SweepJob {
             spec.base().forEach(loader::withValue);
             trial.params().forEach(loader::withValue);
             loader.withFlag("train.run-id", trial.runId());
+            if (spec.asha() != null) {
+                // Every trial trains up to max-epochs unless a rung stops it.
+                loader.withValue("train.epochs", com.typesafe.config.ConfigValueFactory.fromAnyRef(spec.asha().maxEpochs()));
+            }
+            if (!loader.sets("train.validation-fraction")) {
+                loader.withValue("train.validation-fraction", com.typesafe.config.ConfigValueFactory.fromAnyRef(VALIDATION_FRACTION));
+            }
+            PipelineConfig config;
             try {
-                configs.put(trial, loader.load());
+                config = loader.load();
             } catch (ConfigException e) {
                 throw new ConfigException("sweep " + spec.id() + ", trial " + trial.label() + ": " + e.getMessage(), e);
             }
+            if (config.train().validationFraction() == 0) {
+                throw new ConfigException("sweep " + spec.id() + ": train.validation-fraction = 0 would rank the trials on "
+                        + "the test split, and the best trial's test accuracy would then overstate it; give a hold-out of "
+                        + "train in (0, 0.5) (a sweep's default is " + VALIDATION_FRACTION + ")");
+            }
+            configs.put(trial, config);
         }
         PipelineConfig first = configs.values().iterator().next();
         for (PipelineConfig c : configs.values()) {
@@ -109,7 +128,11 @@ public final class SweepJob {
             PreprocessJob.run(spark, first.dataset(), warehouse, first.preprocessPartitions());
             spark.sparkContext().setJobDescription(null);
         }
-        int failed = runTrials(spark, spec, configs, pending, warehouse, parallel);
+        int failed;
+        try (SweepBatches batches = new SweepBatches(warehouse, spec.id())) {
+            failed = spec.asha() == null ? runTrials(spark, spec, configs, pending, warehouse, parallel, null, batches)
+                    : runAsha(spark, spec, configs, pending, warehouse, parallel, batches);
+        }
 
         Leaderboard board = Leaderboard.of(spec, warehouse);
         board.write(spark, warehouse, dir);
@@ -133,7 +156,8 @@ public final class SweepJob {
     }
 
     private static int runTrials(SparkSession spark, SweepSpec spec, Map<SweepSpec.Trial, PipelineConfig> configs,
-                                 List<SweepSpec.Trial> pending, Warehouse warehouse, int parallel) {
+                                 List<SweepSpec.Trial> pending, Warehouse warehouse, int parallel, AshaGate gate,
+                                 SweepBatches batches) {
         if (pending.isEmpty()) {
             return 0;
         }
@@ -147,7 +171,8 @@ public final class SweepJob {
             for (int i = 0; i < pending.size(); i++) {
                 SweepSpec.Trial trial = pending.get(i);
                 String progress = "trial " + (i + 1) + " of " + pending.size();
-                outcomes.add(pool.submit(() -> runTrial(spark, spec, trial, configs.get(trial), warehouse, progress)));
+                outcomes.add(pool.submit(() -> runTrial(spark, spec, trial, configs.get(trial), warehouse, progress, gate,
+                        batches)));
             }
             int failed = 0;
             for (Future<Boolean> outcome : outcomes) {
@@ -164,9 +189,91 @@ public final class SweepJob {
         }
     }
 
+    /**
+     * An ASHA sweep's trials: {@code parallel} slots take jobs from {@link AshaGate} (start a trial, continue a promoted
+     * one from its checkpoint, commit a paused one) until it says the sweep is done.
+     */
+    private static int runAsha(SparkSession spark, SweepSpec spec, Map<SweepSpec.Trial, PipelineConfig> configs,
+                               List<SweepSpec.Trial> pending, Warehouse warehouse, int parallel, SweepBatches batches) {
+        if (pending.isEmpty()) {
+            return 0;
+        }
+        Map<String, SweepSpec.Trial> byId = new LinkedHashMap<>();
+        spec.trials().forEach(t -> byId.put(t.runId(), t));
+        java.util.Set<String> done = new java.util.HashSet<>(byId.keySet());
+        pending.forEach(t -> done.remove(t.runId()));
+        AshaGate asha = new AshaGate(spec.asha(), warehouse, sweepDir(warehouse, spec.id()), List.copyOf(byId.keySet()), done);
+        int slots = Math.max(1, Math.min(parallel, pending.size()));
+        java.util.concurrent.atomic.AtomicInteger failed = new java.util.concurrent.atomic.AtomicInteger();
+        ExecutorService pool = Executors.newFixedThreadPool(slots, r -> {
+            Thread t = new Thread(r, "imgtrain-asha-slot");
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            List<Future<Void>> ended = new ArrayList<>();
+            for (int slot = 0; slot < slots; slot++) {
+                ended.add(pool.submit(() -> {
+                    for (AshaGate.Job job = asha.take(); !job.kind().equals("done"); job = asha.take()) {
+                        SweepSpec.Trial trial = byId.get(job.runId());
+                        boolean committed = true;
+                        try {
+                            committed = runTrial(spark, spec, trial, configs.get(trial), warehouse, job.kind() + " "
+                                    + job.runId(), asha, batches, failed);
+                        } finally {
+                            asha.ended(job, committed);
+                        }
+                    }
+                    return null;
+                }));
+            }
+            for (Future<Void> f : ended) {
+                f.get();
+            }
+            return failed.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("sweep " + spec.id() + " interrupted", e);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("sweep " + spec.id() + ": " + e.getCause().getMessage(), e.getCause());
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    /**
+     * One job of an ASHA trial: trains it (it pauses at its next rung, or commits), then, once committed, evaluates
+     * and reports it. False when it paused; true when it committed or failed (counted in {@code failed}).
+     */
+    private static boolean runTrial(SparkSession spark, SweepSpec spec, SweepSpec.Trial trial, PipelineConfig config,
+                                    Warehouse warehouse, String progress, AshaGate asha, SweepBatches batches,
+                                    java.util.concurrent.atomic.AtomicInteger failed) {
+        if (!warehouse.committed(warehouse.runDir(trial.runId()))) {
+            try {
+                if (TrainJob.run(spark, config, warehouse, asha, batches).paused()) {
+                    return false;
+                }
+            } catch (RuntimeException e) {
+                String reason = oneLine(e);
+                LOG.warn("sweep {}: {} failed: {}", spec.id(), trial.runId(), reason);
+                Map<String, Object> record = new LinkedHashMap<>();
+                record.put("run_id", trial.runId());
+                record.put("reason", reason);
+                record.put("failed_at", Instant.now().toString());
+                warehouse.writeJson(new Path(sweepDir(warehouse, spec.id()), "failed/" + trial.runId() + ".json"), record);
+                failed.incrementAndGet();
+                return true;
+            }
+        }
+        if (!runTrial(spark, spec, trial, config, warehouse, progress, null, batches)) {
+            failed.incrementAndGet();
+        }
+        return true;
+    }
+
     /** Trains, evaluates and reports one trial; false (and a failure record) when any of it fails. */
     private static boolean runTrial(SparkSession spark, SweepSpec spec, SweepSpec.Trial trial, PipelineConfig config,
-                                    Warehouse warehouse, String progress) {
+                                    Warehouse warehouse, String progress, AshaGate gate, SweepBatches batches) {
         String runId = trial.runId();
         Path failure = new Path(sweepDir(warehouse, spec.id()), "failed/" + runId + ".json");
         LOG.info("sweep {}: {}: {} ({})", spec.id(), progress, runId, trial.label());
@@ -174,7 +281,7 @@ public final class SweepJob {
             Path runDir = warehouse.runDir(runId);
             if (!warehouse.committed(runDir)) {
                 // An uncommitted run (a killed trial) resumes from its last epoch checkpoint, or starts over.
-                TrainJob.run(spark, config, warehouse);
+                TrainJob.run(spark, config, warehouse, gate, batches);
             }
             EvaluateJob.run(spark, warehouse, runId, config.evaluate().batchSize());
             ReportJob.run(spark, warehouse, runId, config.evaluate().batchSize());

@@ -24,16 +24,30 @@ final class SweepPage {
     /** The page's view: already formatted strings; the template only places them. */
     public record View(String sweepId, int trials, int done, int failed, String best, String bestAccuracy,
                        List<String> keys, List<ViewRow> rows, String curves, List<Chart> parameterCharts,
-                       String specText, String generatedAt) {
+                       String specText, String generatedAt, String rankedOn, String asha) {
     }
 
     public record ViewRow(int rank, boolean best, boolean done, String runId, String report, String status,
                           List<String> params, String finalValAccuracy, String finalValLoss, String bestValAccuracy,
                           String bestValLoss, String bestEpoch, String testAccuracy, String epochs, String trainSeconds,
-                          String examplesPerSecond, String reason) {
+                          String examplesPerSecond, String reason, String validation, String rungMetrics,
+                          String outcome) {
     }
 
     public record Chart(String file, String key) {
+    }
+
+    /** Which split ranked the trials, in words, warning where it was the test split (trials from before issue 28). */
+    static String rankedOn(Leaderboard board) {
+        List<String> splits = board.validationSplits();
+        String ranked = "Ranked by the committed model's validation accuracy on " + (splits.isEmpty() ? "the validation split"
+                : String.join(" / ", splits)) + ". Test accuracy is shown beside it and is not used for the ranking.";
+        if (splits.contains("test split")) {
+            ranked += " Trials marked \"test split\" held nothing out of train (train.validation-fraction = 0, as sweeps did "
+                    + "before): their ranking looked at the test set, so their test accuracy overstates; run the sweep "
+                    + "again to rank them on a hold-out.";
+        }
+        return ranked;
     }
 
     static Path write(SweepSpec spec, Leaderboard board, Warehouse warehouse, Path dir) {
@@ -59,7 +73,7 @@ final class SweepPage {
                 }
             }
             files.put("val-accuracy.png", Charts.epochCurves("Validation accuracy per epoch, all trials",
-                    "val accuracy", epochs, lines));
+                    "val accuracy", epochs, lines, spec.asha() == null ? List.of() : spec.asha().rungs()));
             curves = "val-accuracy.png";
         }
         List<Chart> parameterCharts = new ArrayList<>();
@@ -87,11 +101,17 @@ final class SweepPage {
                     f4(r.testAccuracy()), r.epochs() == null ? "" : r.epochs().toString(),
                     r.trainSeconds() == null ? "" : String.format(Locale.ROOT, "%.1f", r.trainSeconds()),
                     r.examplesPerSecond() == null ? "" : String.format(Locale.ROOT, "%,.0f", r.examplesPerSecond()),
-                    r.reason() == null ? "" : r.reason()));
+                    r.reason() == null ? "" : r.reason(), r.validation() == null ? "" : r.validation().replace(" of train", ""),
+                    r.rungMetrics() == null ? "" : r.rungMetrics(), r.outcome() == null ? "" : r.outcome()));
         }
         View view = new View(spec.id(), board.rows().size(), board.rows().size() - board.failed(), board.failed(),
                 best == null ? "none" : best.runId(), best == null ? "" : f4(best.finalValAccuracy()), board.keys(), rows,
-                curves, parameterCharts, spec.text(), Instant.now().toString());
+                curves, parameterCharts, spec.text(), Instant.now().toString(), rankedOn(board), spec.asha() == null ? null
+                        : String.format(Locale.ROOT, "ASHA: rungs at epoch %s; at each rung the best 1/%d of the trials that "
+                                + "reached it are promoted and resume from their checkpoint, the others stop there; up to %d "
+                                + "epochs; by %s (%s). A stopped trial's curve ends at its rung.",
+                        spec.asha().rungs().stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(", ")),
+                        spec.asha().reductionFactor(), spec.asha().maxEpochs(), spec.asha().metric(), spec.asha().mode()));
         files.put("index.html", ReportPage.render("sweep.mustache", view));
         for (Map.Entry<String, byte[]> f : files.entrySet()) {
             warehouse.writeAtomically(new Path(dir, f.getKey()), f.getValue());

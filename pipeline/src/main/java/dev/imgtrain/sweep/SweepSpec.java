@@ -45,9 +45,28 @@ import java.util.TreeMap;
  * source}, {@code warehouse}, {@code format}) and the run id belong to the sweep, not to a trial.
  */
 public record SweepSpec(String id, String dataset, Map<String, ConfigValue> base, List<String> sweptKeys,
-                        List<Trial> trials, String text) {
-    private static final Set<String> SECTIONS = Set.of("id", "dataset", "base", "grid", "random");
+                        List<Trial> trials, String text, Asha asha) {
+    private static final Set<String> SECTIONS = Set.of("id", "dataset", "base", "grid", "random", "asha");
     private static final Set<String> RANDOM_KEYS = Set.of("trials", "seed", "space");
+    private static final Set<String> ASHA_KEYS = Set.of("trials", "seed", "space", "grid", "min-epochs", "max-epochs",
+            "reduction-factor", "metric", "mode");
+
+    /**
+     * {@code sweep.asha}: asynchronous successive halving (Li et al., MLSys 2020). Every trial trains up to
+     * {@code maxEpochs}; at each rung (minEpochs x reductionFactor^k epochs, below maxEpochs) a trial goes on when its
+     * {@code metric} is among the best ceil(n / reductionFactor) of the n trials that reached that rung so far (itself
+     * included), else it stops there.
+     */
+    public record Asha(int minEpochs, int maxEpochs, int reductionFactor, String metric, String mode) {
+        /** The rungs' epochs: min, min x eta, ... below max (max itself is where every trial ends). */
+        public List<Integer> rungs() {
+            List<Integer> rungs = new ArrayList<>();
+            for (long r = minEpochs; r < maxEpochs; r *= reductionFactor) {
+                rungs.add((int) r);
+            }
+            return rungs;
+        }
+    }
     private static final List<String> DISTRIBUTIONS = List.of("choice", "uniform", "log-uniform", "int-uniform");
     private static final Set<String> NOT_PER_TRIAL = Set.of("dataset", "source", "warehouse", "format", "train.run-id");
     static final int MAX_TRIALS = 1000;
@@ -113,33 +132,61 @@ public record SweepSpec(String id, String dataset, Map<String, ConfigValue> base
             base.putAll(flat(b));
             checkPerTrialKeys(base.keySet(), "sweep.base", name);
         }
-        boolean grid = sweep.hasPath("grid");
-        boolean random = sweep.hasPath("random");
-        if (grid == random) {
-            throw new ConfigException("sweep spec " + name + ": give either sweep.grid or sweep.random, "
-                    + (grid ? "not both" : "neither is there"));
+        int strategies = (sweep.hasPath("grid") ? 1 : 0) + (sweep.hasPath("random") ? 1 : 0) + (sweep.hasPath("asha") ? 1 : 0);
+        if (strategies != 1) {
+            throw new ConfigException("sweep spec " + name + ": give one of sweep.grid, sweep.random or sweep.asha, "
+                    + (strategies > 1 ? "not more" : "none is there"));
         }
+        Asha asha = null;
+        String section = sweep.hasPath("grid") ? "sweep.grid" : "sweep.random";
+        Config strategy = sweep;
+        if (sweep.hasPath("asha")) {
+            Config a = object(sweep, "asha", name);
+            for (String key : a.root().keySet()) {
+                if (!ASHA_KEYS.contains(key)) {
+                    throw new ConfigException("sweep spec " + name + ": unknown key 'sweep.asha." + key + "'; known: "
+                            + new java.util.TreeSet<>(ASHA_KEYS));
+                }
+            }
+            asha = asha(a, name);
+            if (a.hasPath("grid") == a.hasPath("space")) {
+                throw new ConfigException("sweep spec " + name + ": sweep.asha samples its trials from a grid { ... } (every "
+                        + "combination) or a space { ... } (trials = N drawn at random): give one");
+            }
+            strategy = a;
+            section = a.hasPath("grid") ? "sweep.asha.grid" : "sweep.asha.space";
+        }
+        boolean grid = strategy.hasPath("grid");
         List<Map<String, ConfigValue>> combinations;
         List<String> keys;
         if (grid) {
-            Map<String, List<ConfigValue>> values = grid(object(sweep, "grid", name), name);
+            Map<String, List<ConfigValue>> values = grid(object(strategy, "grid", name), name, section);
             keys = new ArrayList<>(values.keySet());
             combinations = product(values);
+            if (asha != null) {
+                // Successive halving compares trials in the order they reach a rung: a seeded order, not the grid's
+                // (whose first trials would all share the first key's first value).
+                java.util.Collections.shuffle(combinations, new Random(strategy.hasPath("seed")
+                        ? integer(strategy, "seed", "sweep.asha.seed", name) : 1));
+            }
         } else {
             Random rng;
-            Config r = object(sweep, "random", name);
-            for (String key : r.root().keySet()) {
-                if (!RANDOM_KEYS.contains(key)) {
-                    throw new ConfigException("sweep spec " + name + ": unknown key 'sweep.random." + key + "'; known: " + RANDOM_KEYS);
+            Config r = asha != null ? strategy : object(sweep, "random", name);
+            if (asha == null) {
+                for (String key : r.root().keySet()) {
+                    if (!RANDOM_KEYS.contains(key)) {
+                        throw new ConfigException("sweep spec " + name + ": unknown key 'sweep.random." + key + "'; known: " + RANDOM_KEYS);
+                    }
                 }
             }
-            int budget = integer(r, "trials", "sweep.random.trials", name);
+            String prefix = asha != null ? "sweep.asha." : "sweep.random.";
+            int budget = integer(r, "trials", prefix + "trials", name);
             if (budget < 1 || budget > MAX_TRIALS) {
-                throw new ConfigException("sweep spec " + name + ": sweep.random.trials = " + budget
+                throw new ConfigException("sweep spec " + name + ": " + prefix + "trials = " + budget
                         + ": expected a budget in [1, " + MAX_TRIALS + "]");
             }
-            rng = new Random(r.hasPath("seed") ? integer(r, "seed", "sweep.random.seed", name) : 1);
-            Map<String, Distribution> space = space(object(r, "space", name), name);
+            rng = new Random(r.hasPath("seed") ? integer(r, "seed", prefix + "seed", name) : 1);
+            Map<String, Distribution> space = space(object(r, "space", name), name, prefix + "space");
             keys = new ArrayList<>(space.keySet());
             combinations = new ArrayList<>();
             for (int t = 0; t < budget; t++) {
@@ -150,7 +197,11 @@ public record SweepSpec(String id, String dataset, Map<String, ConfigValue> base
                 }
             }
         }
-        checkPerTrialKeys(keys, grid ? "sweep.grid" : "sweep.random.space", name);
+        checkPerTrialKeys(keys, section, name);
+        if (asha != null && (keys.contains("train.epochs") || base.containsKey("train.epochs"))) {
+            throw new ConfigException("sweep spec " + name + ": train.epochs is not set in an ASHA sweep: every trial trains "
+                    + "up to sweep.asha.max-epochs unless a rung stops it");
+        }
         if (combinations.size() > MAX_TRIALS) {
             throw new ConfigException("sweep spec " + name + ": the grid has " + combinations.size()
                     + " combinations; at most " + MAX_TRIALS);
@@ -159,16 +210,44 @@ public record SweepSpec(String id, String dataset, Map<String, ConfigValue> base
         for (Map<String, ConfigValue> params : combinations) {
             trials.add(new Trial(id + "-" + hash(params), params));
         }
-        return new SweepSpec(id, dataset, base, keys, trials, text);
+        return new SweepSpec(id, dataset, base, keys, trials, text, asha);
     }
 
-    private static Map<String, List<ConfigValue>> grid(Config grid, String name) {
+    private static Asha asha(Config a, String name) {
+        int min = a.hasPath("min-epochs") ? integer(a, "min-epochs", "sweep.asha.min-epochs", name) : 1;
+        if (!a.hasPath("max-epochs")) {
+            throw new ConfigException("sweep spec " + name + ": sweep.asha.max-epochs is missing: the epochs a trial that is "
+                    + "never stopped trains");
+        }
+        int max = integer(a, "max-epochs", "sweep.asha.max-epochs", name);
+        int eta = a.hasPath("reduction-factor") ? integer(a, "reduction-factor", "sweep.asha.reduction-factor", name) : 3;
+        if (min < 1 || max <= min || max > 10_000) {
+            throw new ConfigException("sweep spec " + name + ": sweep.asha.min-epochs = " + min + ", max-epochs = " + max
+                    + ": expected 1 <= min-epochs < max-epochs <= 10000");
+        }
+        if (eta < 2 || eta > 100) {
+            throw new ConfigException("sweep spec " + name + ": sweep.asha.reduction-factor = " + eta
+                    + ": expected an integer in [2, 100] (3 keeps the best third at each rung)");
+        }
+        String metric = a.hasPath("metric") ? string(a, "metric", name) : "val_accuracy";
+        if (!List.of("val_accuracy", "val_loss").contains(metric)) {
+            throw new ConfigException("sweep spec " + name + ": sweep.asha.metric = " + metric
+                    + ": expected val_accuracy or val_loss (on the validation split)");
+        }
+        String mode = a.hasPath("mode") ? string(a, "mode", name) : metric.equals("val_loss") ? "min" : "max";
+        if (!List.of("min", "max").contains(mode)) {
+            throw new ConfigException("sweep spec " + name + ": sweep.asha.mode = " + mode + ": expected min or max");
+        }
+        return new Asha(min, max, eta, metric, mode);
+    }
+
+    private static Map<String, List<ConfigValue>> grid(Config grid, String name, String section) {
         Map<String, List<ConfigValue>> values = new LinkedHashMap<>();
         if (grid.isEmpty()) {
-            throw new ConfigException("sweep spec " + name + ": sweep.grid is empty: give at least one key and its values");
+            throw new ConfigException("sweep spec " + name + ": " + section + " is empty: give at least one key and its values");
         }
         for (Map.Entry<String, ConfigValue> e : new TreeMap<>(flat(grid)).entrySet()) {
-            String key = "sweep.grid." + e.getKey();
+            String key = section + "." + e.getKey();
             if (e.getValue().valueType() != ConfigValueType.LIST) {
                 throw new ConfigException("sweep spec " + name + ": " + key + " = " + render(e.getValue())
                         + ": expected a list of values, e.g. [0.001, 0.01]");
@@ -233,20 +312,20 @@ public record SweepSpec(String id, String dataset, Map<String, ConfigValue> base
         }
     }
 
-    private static Map<String, Distribution> space(Config space, String name) {
+    private static Map<String, Distribution> space(Config space, String name, String section) {
         if (space.isEmpty()) {
-            throw new ConfigException("sweep spec " + name + ": sweep.random.space is empty: give at least one key");
+            throw new ConfigException("sweep spec " + name + ": " + section + " is empty: give at least one key");
         }
         Map<String, Distribution> dims = new TreeMap<>();
         for (Map.Entry<String, ConfigValue> e : flat(space).entrySet()) {
             String path = e.getKey();
             String kind = DISTRIBUTIONS.stream().filter(d -> path.endsWith("." + d)).findFirst().orElseThrow(() ->
-                    new ConfigException("sweep spec " + name + ": sweep.random.space." + path + ": expected one of "
+                    new ConfigException("sweep spec " + name + ": " + section + "." + path + ": expected one of "
                             + DISTRIBUTIONS + " under each key, e.g. { log-uniform = [0.0001, 0.01] }"));
             String key = path.substring(0, path.length() - kind.length() - 1);
-            String where = "sweep.random.space." + path;
+            String where = section + "." + path;
             if (dims.containsKey(key)) {
-                throw new ConfigException("sweep spec " + name + ": sweep.random.space." + key + ": one distribution per key");
+                throw new ConfigException("sweep spec " + name + ": " + section + "." + key + ": one distribution per key");
             }
             if (e.getValue().valueType() != ConfigValueType.LIST || ((List<?>) e.getValue().unwrapped()).isEmpty()) {
                 throw new ConfigException("sweep spec " + name + ": " + where + ": expected a non-empty list");

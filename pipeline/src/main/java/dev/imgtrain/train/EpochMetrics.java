@@ -13,9 +13,26 @@ package dev.imgtrain.train;
  * @param valAccuracy       accuracy on the validation split after the epoch
  * @param epochSeconds      wall time of the epoch's parameter-averaging fit, validation excluded
  * @param examplesPerSecond {@code examples / epochSeconds}
+ * @param lr                the learning rate the epoch trained with (absent in runs before issue 28)
+ * @param stopReason        on the last epoch of a run that stopped before train.epochs: why (early stopping,
+ *                          stop-at-accuracy, a sweep's ASHA); absent otherwise
+ * @param restoredEpoch     on the last epoch: the epoch whose weights the committed model has, when restore-best-weights
+ *                          chose another; absent otherwise
  */
 public record EpochMetrics(int epoch, double loss, double accuracy, long examples, double valLoss, double valAccuracy,
-                           double epochSeconds, double examplesPerSecond) {
+                           double epochSeconds, double examplesPerSecond,
+                           @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL) Double lr,
+                           @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL) String stopReason,
+                           @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL) Integer restoredEpoch) {
+
+    /**
+     * This epoch's line as the last one of a run: why training stopped after it (null: it trained every epoch asked
+     * for) and the epoch whose weights the committed model has when that is not this one (restore-best-weights).
+     */
+    public EpochMetrics last(String reason, Integer restored) {
+        return new EpochMetrics(epoch, loss, accuracy, examples, valLoss, valAccuracy, epochSeconds, examplesPerSecond, lr,
+                reason, restored);
+    }
 
     /** The non-blank lines of {@code runDir}'s metrics.jsonl, one per epoch (none when the file is missing). */
     static java.util.List<String> lines(dev.imgtrain.store.Warehouse warehouse, org.apache.hadoop.fs.Path runDir) {

@@ -55,7 +55,40 @@ public final class TrainJob {
     private TrainJob() {
     }
 
+    /**
+     * Asked after each epoch (after the callbacks) whether the run goes on: a stop reason, or null to go on. A sweep's
+     * ASHA strategy is one. It must answer the same for an epoch it was asked about before (a resumed run asks again).
+     */
+    public interface EpochGate {
+        /**
+         * The answer that pauses the run: this epoch's metrics and checkpoint are written, nothing is committed, and the
+         * same configuration run again resumes after it (and asks again about this epoch first).
+         */
+        String PAUSE = "\u0000pause";
+
+        String afterEpoch(String runId, EpochMetrics epoch);
+    }
+
+    /**
+     * Mini-batch files shared by runs that would write the same ones (a sweep's trials with the same split, seed,
+     * subset, batch size and workers): {@code export} writes them into a directory the provider owns, once per key;
+     * later runs with that key get the same files. The files are a function of the key alone (see
+     * {@link MiniBatches#export}), so a run trains on exactly what it would have written itself.
+     */
+    public interface SharedBatches {
+        List<String> files(String key, java.util.function.Function<Path, List<String>> export);
+    }
+
     public static TrainResult run(SparkSession spark, PipelineConfig config, Warehouse warehouse) {
+        return run(spark, config, warehouse, null, null);
+    }
+
+    public static TrainResult run(SparkSession spark, PipelineConfig config, Warehouse warehouse, EpochGate gate) {
+        return run(spark, config, warehouse, gate, null);
+    }
+
+    public static TrainResult run(SparkSession spark, PipelineConfig config, Warehouse warehouse, EpochGate gate,
+                                  SharedBatches shared) {
         PipelineConfig.TrainConfig tc = config.train();
         DatasetManifest manifest = DatasetReader.featuresManifest(warehouse, config.dataset());
         String runId = tc.runId().isEmpty()
@@ -72,7 +105,7 @@ public final class TrainJob {
         // Spark jobs, and every write below first checks that the lock is still its own (Lease.verify).
         lock.onLost(() -> spark.sparkContext().cancelAllJobs());
         try (lock) {
-            return locked(spark, config, warehouse, manifest, runId, lock);
+            return locked(spark, config, warehouse, manifest, runId, lock, gate, shared);
         } catch (Exception e) { // SparkException (a cancelled job) is checked, though Scala does not declare it
             Lease.LostException lost = lock.lost();
             if (lost != null && lost != e) {
@@ -84,7 +117,8 @@ public final class TrainJob {
     }
 
     private static TrainResult locked(SparkSession spark, PipelineConfig config, Warehouse warehouse,
-                                      DatasetManifest manifest, String runId, Lease lock) {
+                                      DatasetManifest manifest, String runId, Lease lock, EpochGate gate,
+                                      SharedBatches shared) {
         PipelineConfig.TrainConfig tc = config.train();
         Path runDir = warehouse.runDir(runId);
         boolean committed = warehouse.committed(runDir);
@@ -115,27 +149,49 @@ public final class TrainJob {
         Splits splits = Splits.of(features, tc);
         long trainExamples = splits.train().count();
 
+        java.util.function.Function<Path, List<String>> export = exportDir -> {
+            // One writing task per worker, whatever the cluster: the same batches (and run) on local[2] and a cluster.
+            jsc.setJobDescription("train " + runId + ": write mini-batches of " + tc.batchSizePerWorker()
+                    + " to " + exportDir);
+            // Batch files hold the features and one-hot labels as floats (a killed MNIST run left 184 MB).
+            DiskSpace.require(warehouse, exportDir, "the mini-batch files of run " + runId,
+                    trainExamples * (manifest.features() + manifest.numClasses()) * 4L);
+            long exportStart = System.nanoTime();
+            List<String> written = TaskProgress.during(jsc.sc(), "train " + runId + ": mini-batch files",
+                    () -> MiniBatches.export(splits.train(), tc.batchSizePerWorker(), tc.workers(), tc.seed(),
+                            exportDir, jsc.hadoopConfiguration()));
+            LOG.info("train {}: {} mini-batch files of up to {} examples written in {} s", runId, written.size(),
+                    tc.batchSizePerWorker(), String.format("%.1f", (System.nanoTime() - exportStart) / 1e9));
+            return written;
+        };
         try {
-            return Scratch.use(warehouse, spark.sparkContext(), "batches-" + runId, exportDir -> {
-                // One writing task per worker, whatever the cluster: the same batches (and run) on local[2] and a cluster.
-                jsc.setJobDescription("train " + runId + ": write mini-batches of " + tc.batchSizePerWorker()
-                        + " to " + exportDir);
-                // Batch files hold the features and one-hot labels as floats (a killed MNIST run left 184 MB).
-                DiskSpace.require(warehouse, exportDir, "the mini-batch files of run " + runId,
-                        trainExamples * (manifest.features() + manifest.numClasses()) * 4L);
-                long exportStart = System.nanoTime();
-                List<String> files = TaskProgress.during(jsc.sc(), "train " + runId + ": mini-batch files",
-                        () -> MiniBatches.export(splits.train(), tc.batchSizePerWorker(), tc.workers(), tc.seed(),
-                                exportDir, jsc.hadoopConfiguration()));
-                double batchSeconds = (System.nanoTime() - exportStart) / 1e9;
-                LOG.info("train {}: {} mini-batch files of up to {} examples written in {} s", runId, files.size(),
-                        tc.batchSizePerWorker(), String.format("%.1f", batchSeconds));
+            if (shared != null) {
+                long start = System.nanoTime();
+                List<String> files = shared.files(batchesKey(config), export);
+                double batchSeconds = (System.nanoTime() - start) / 1e9;
                 return fit(config, manifest, warehouse, runId, runDir, splits, trainExamples, batchSeconds, files, jsc, from,
-                        lock);
+                        lock, gate);
+            }
+            return Scratch.use(warehouse, spark.sparkContext(), "batches-" + runId, exportDir -> {
+                long start = System.nanoTime();
+                List<String> files = export.apply(exportDir);
+                double batchSeconds = (System.nanoTime() - start) / 1e9;
+                return fit(config, manifest, warehouse, runId, runDir, splits, trainExamples, batchSeconds, files, jsc, from,
+                        lock, gate);
             });
         } finally {
             jsc.setJobDescription(null);
         }
+    }
+
+    /**
+     * What a run's mini-batch files depend on: the dataset, the train split (validation fraction and seed), the subset,
+     * the batch size per worker and the workers. Runs with the same key write the same files.
+     */
+    public static String batchesKey(PipelineConfig config) {
+        PipelineConfig.TrainConfig tc = config.train();
+        return config.dataset() + "-v" + tc.validationFraction() + "-s" + tc.seed() + "-m" + tc.maxExamples() + "-b"
+                + tc.batchSizePerWorker() + "-w" + tc.workers();
     }
 
     /** A committed run as a result, from its files (its metrics.jsonl). */
@@ -148,10 +204,20 @@ public final class TrainJob {
     /** The epochs: parameter averaging over the mini-batch files at {@code paths}, then the commit. */
     private static TrainResult fit(PipelineConfig config, DatasetManifest manifest, Warehouse warehouse, String runId,
                                    Path runDir, Splits splits, long trainExamples, double batchSeconds,
-                                   List<String> files, JavaSparkContext jsc, Resume resume, Lease lock) {
+                                   List<String> files, JavaSparkContext jsc, Resume resume, Lease lock, EpochGate gate) {
         PipelineConfig.TrainConfig tc = config.train();
         MultiLayerNetwork network = NetworkFactory.network(config.model(), manifest.features(), manifest.numClasses(), tc.seed());
         int firstEpoch = 1;
+        double initialLr = config.model().updater().learningRate();
+        Callbacks callbacks = new Callbacks(tc.earlyStopping(), tc.reduceLrOnPlateau(), initialLr);
+        boolean stoppedBefore = false;
+        if (tc.callbacksActive() && tc.validationFraction() == 0) {
+            LOG.warn("train {}: {} watch{} the test split (train.validation-fraction = 0): that tunes on the test set, and "
+                            + "the test accuracy then overstates; set train.validation-fraction (e.g. 0.1) to hold out part of train",
+                    runId, tc.earlyStopping().enabled() && tc.reduceLrOnPlateau().enabled()
+                            ? "early-stopping and reduce-lr-on-plateau" : tc.earlyStopping().enabled() ? "early-stopping"
+                            : "reduce-lr-on-plateau", tc.earlyStopping().enabled() && tc.reduceLrOnPlateau().enabled() ? "" : "es");
+        }
         BlockMomentum momentum = new BlockMomentum(tc.blockMomentum(), tc.blockLearningRate(), tc.blockNesterov());
         if (resume != null) {
             resume.restore(warehouse, network);
@@ -161,6 +227,16 @@ public final class TrainJob {
             firstEpoch = resume.epoch() + 1;
             LOG.info("train {}: resuming after epoch {} from {} ({} epochs asked)", runId, resume.epoch(),
                     resume.checkpoint(), tc.epochs());
+            // The callbacks decide from the epochs' metrics alone: replaying them gives their state (counters, best
+            // epoch, learning rate) as the uninterrupted run had it.
+            callbacks = Callbacks.replay(tc.earlyStopping(), tc.reduceLrOnPlateau(), initialLr, resume.metrics()).callbacks();
+            if (callbacks.learningRate() != initialLr) {
+                network.setLearningRate(callbacks.learningRate());
+                LOG.info("train {}: learning rate {} (reduce-lr-on-plateau, from the epochs before)", runId,
+                        Callbacks.number(callbacks.learningRate()));
+            }
+            EpochMetrics last = resume.metrics().get(resume.metrics().size() - 1);
+            stoppedBefore = last.stopReason() != null;
         }
         RoundTrainingMaster master = new RoundTrainingMaster(new ParameterAveragingTrainingMaster.Builder(tc.workers(), tc.batchSizePerWorker())
                 .batchSizePerWorker(tc.batchSizePerWorker())
@@ -188,13 +264,39 @@ public final class TrainJob {
         List<Integer> prefetch = new ArrayList<>();
         StringBuilder jsonl = new StringBuilder(resume == null ? "" : resume.jsonl());
         long epochsStarted = System.nanoTime();
+        if (resume != null && gate != null && !stoppedBefore && resume.epoch() < tc.epochs()) {
+            // A paused run (a sweep's ASHA rung) asks again about the epoch it paused after: go on, stop there, or wait.
+            EpochMetrics last = metrics.get(metrics.size() - 1);
+            String again = gate.afterEpoch(runId, last);
+            if (EpochGate.PAUSE.equals(again)) {
+                LOG.info("train {}: still paused after epoch {}", runId, last.epoch());
+                return new TrainResult(runId, runDir.toString(), trainExamples, batchSeconds, metrics, 0, true);
+            }
+            if (again != null) {
+                int best = callbacks.bestEpoch();
+                metrics.set(metrics.size() - 1, last.last(again, callbacks.restoreBestWeights() && best != last.epoch()
+                        && best > 0 ? best : null));
+                jsonl.setLength(0);
+                for (EpochMetrics m : metrics) {
+                    jsonl.append(jsonLine(m)).append('\n');
+                }
+                lock.verify();
+                warehouse.writeText(new Path(runDir, "metrics.jsonl"), jsonl.toString());
+                LOG.info("train {}: stopping after epoch {}/{}: {}", runId, last.epoch(), tc.epochs(), again);
+                stoppedBefore = true;
+                firstEpoch = last.epoch() + 1;
+            }
+        }
         if (momentum.active()) {
             momentum.start(network);
             LOG.info("train {}: block momentum {} (block learning rate {}, {}) after each averaging", runId,
                     tc.blockMomentum(), tc.blockLearningRate(), tc.blockNesterov() ? "Nesterov" : "classic");
         }
+        org.nd4j.linalg.api.ndarray.INDArray bestParams = null; // restore-best-weights without checkpoints
+        int lastEpoch = stoppedBefore ? firstEpoch - 1 : tc.epochs();
+        boolean paused = false;
         try (Progress progress = Progress.of(Progress.mode(config.progress()), LOG)) {
-            for (int epoch = firstEpoch; epoch <= tc.epochs(); epoch++) {
+            for (int epoch = firstEpoch; epoch <= tc.epochs() && !stoppedBefore; epoch++) {
                 jsc.setJobDescription("train " + runId + ": epoch " + epoch + "/" + tc.epochs());
                 long start = System.nanoTime();
                 long startMillis = System.currentTimeMillis();
@@ -243,7 +345,33 @@ public final class TrainJob {
                 EvaluationResult val = DistributedEvaluator.evaluate(splits.validation(), sparkNet.getNetwork(),
                         manifest.classes(), config.evaluate().batchSize());
                 EpochMetrics m = new EpochMetrics(epoch, fitted.loss(), fitted.accuracy(), fitted.examples(), val.loss(),
-                        val.accuracy(), seconds, fitted.examples() / seconds);
+                        val.accuracy(), seconds, fitted.examples() / seconds, callbacks.learningRate(), null, null);
+                // What comes after this epoch: the callbacks, stop-at-accuracy, then the gate (a sweep's ASHA).
+                Callbacks.Decision decision = callbacks.afterEpoch(m);
+                String stop = decision.stop();
+                if (stop == null && tc.stopAtAccuracy() > 0 && m.valAccuracy() >= tc.stopAtAccuracy()) {
+                    stop = "stop-at-accuracy: val_accuracy " + fmt(m.valAccuracy()) + " reached train.stop-at-accuracy = "
+                            + tc.stopAtAccuracy();
+                }
+                if (stop == null && gate != null) {
+                    stop = gate.afterEpoch(runId, m);
+                    if (EpochGate.PAUSE.equals(stop)) {
+                        stop = null;
+                        paused = epoch < tc.epochs();
+                    }
+                }
+                boolean ends = epoch == tc.epochs() || stop != null;
+                if (epoch == tc.epochs()) {
+                    stop = null; // every epoch asked for was trained
+                }
+                if (ends) {
+                    lastEpoch = epoch;
+                    int best = callbacks.bestEpoch();
+                    m = m.last(stop, callbacks.restoreBestWeights() && best != epoch && best > 0 ? best : null);
+                }
+                if (callbacks.restoreBestWeights() && !tc.checkpoints() && callbacks.bestEpoch() == epoch) {
+                    bestParams = sparkNet.getNetwork().params().dup();
+                }
                 metrics.add(m);
                 jsonl.append(Warehouse.JSON.writer().without(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT)
                         .writeValueAsString(m)).append('\n');
@@ -259,22 +387,109 @@ public final class TrainJob {
                         warehouse.writeAtomically(blockMomentumFile(checkpoint), state);
                     }
                     ModelStore.save(warehouse, checkpoint, sparkNet.getNetwork());
+                    pruneCheckpoints(warehouse, runDir, keptCheckpoints(tc, callbacks, epoch, false));
                 }
-                LOG.info("epoch {}/{}: loss {}, accuracy {}, val_loss {}, val_accuracy {} ({}), {} s, {} examples/s",
+                LOG.info("epoch {}/{}: loss {}, accuracy {}, val_loss {}, val_accuracy {} ({}), {} s, {} examples/s{}",
                         epoch, tc.epochs(), fmt(m.loss()), fmt(m.accuracy()), fmt(m.valLoss()), fmt(m.valAccuracy()),
                         splits.validationName(),
-                        String.format("%.1f", seconds), String.format("%.0f", m.examplesPerSecond()));
-                if (tc.stopAtAccuracy() > 0 && m.valAccuracy() >= tc.stopAtAccuracy() && epoch < tc.epochs()) {
-                    LOG.info("train {}: val accuracy {} reached train.stop-at-accuracy = {} after epoch {}/{}; stopping",
-                            runId, fmt(m.valAccuracy()), tc.stopAtAccuracy(), epoch, tc.epochs());
+                        String.format("%.1f", seconds), String.format("%.0f", m.examplesPerSecond()),
+                        callbacks.active() ? ", lr " + Callbacks.number(m.lr()) : "");
+                if (stop != null) {
+                    LOG.info("train {}: stopping after epoch {}/{}: {}", runId, epoch, tc.epochs(), stop);
                     break;
                 }
+                if (paused) {
+                    LOG.info("train {}: paused after epoch {}/{} (nothing committed; run again, it resumes here)", runId,
+                            epoch, tc.epochs());
+                    return new TrainResult(runId, runDir.toString(), trainExamples, batchSeconds, metrics, epochsStarted, true);
+                }
+                if (decision.lrChange() != null) {
+                    sparkNet.getNetwork().setLearningRate(decision.nextLr());
+                    LOG.info("train {}: {} (from epoch {} on)", runId, decision.lrChange(), epoch + 1);
+                }
+            }
+            EpochMetrics last = metrics.get(metrics.size() - 1);
+            if (last.restoredEpoch() != null) {
+                int best = last.restoredEpoch();
+                Path bestCheckpoint = new Path(runDir, "checkpoints/epoch-" + best + ".zip");
+                if (tc.checkpoints() && warehouse.exists(bestCheckpoint)) {
+                    sparkNet.getNetwork().setParams(ModelStore.load(warehouse, bestCheckpoint).params());
+                } else if (bestParams != null) {
+                    sparkNet.getNetwork().setParams(bestParams);
+                } else {
+                    throw new IllegalStateException("train " + runId + ": restore-best-weights needs epoch " + best
+                            + "'s weights, but " + bestCheckpoint + " is gone; --fresh trains the run again");
+                }
+                LOG.info("train {}: restore-best-weights: the model is epoch {}'s ({} {} against {} after epoch {})",
+                        runId, best, tc.earlyStopping().monitor(), fmt(Callbacks.value(metrics.get(best - 1), tc.earlyStopping().monitor())),
+                        fmt(Callbacks.value(last, tc.earlyStopping().monitor())), last.epoch());
             }
             lock.verify();
             ModelStore.save(warehouse, new Path(runDir, "model.zip"), sparkNet.getNetwork());
+            if (tc.checkpoints()) {
+                pruneCheckpoints(warehouse, runDir, keptCheckpoints(tc, callbacks, lastEpoch, true));
+            }
             warehouse.writeText(new Path(runDir, "_SUCCESS"), "");
             LOG.info("train {}: committed {}", runId, runDir);
             return new TrainResult(runId, runDir.toString(), trainExamples, batchSeconds, metrics, epochsStarted);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * The epochs whose checkpoints train.keep-checkpoints keeps after epoch {@code epoch} (null: all). Before the commit
+     * the latest stays (a resume needs it), and the best epoch's while restore-best-weights needs it.
+     */
+    static java.util.Set<Integer> keptCheckpoints(PipelineConfig.TrainConfig tc, Callbacks callbacks, int epoch,
+                                                  boolean committing) {
+        java.util.Set<Integer> kept = new java.util.TreeSet<>();
+        switch (tc.keepCheckpoints()) {
+            case "last" -> {
+                kept.add(epoch);
+                if (!committing && callbacks.restoreBestWeights()) {
+                    kept.add(callbacks.bestEpoch());
+                }
+            }
+            case "best" -> {
+                kept.add(callbacks.bestEpoch());
+                if (!committing) {
+                    kept.add(epoch);
+                }
+            }
+            default -> {
+                return null;
+            }
+        }
+        return kept;
+    }
+
+    /** Removes the checkpoints (epoch-N.zip and the files beside it) of the epochs not in {@code kept} (null: none). */
+    private static void pruneCheckpoints(Warehouse warehouse, Path runDir, java.util.Set<Integer> kept) {
+        if (kept == null) {
+            return;
+        }
+        Path dir = new Path(runDir, "checkpoints");
+        try {
+            if (!warehouse.exists(dir)) {
+                return;
+            }
+            for (org.apache.hadoop.fs.FileStatus f : warehouse.fs().listStatus(dir)) {
+                java.util.regex.Matcher m = java.util.regex.Pattern.compile("epoch-(\\d+)\\..*").matcher(f.getPath().getName());
+                if (m.matches() && !kept.contains(Integer.parseInt(m.group(1)))) {
+                    warehouse.deleteQuietly(f.getPath());
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** One line of metrics.jsonl. */
+    private static String jsonLine(EpochMetrics m) {
+        try {
+            return Warehouse.JSON.writer().without(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT)
+                    .writeValueAsString(m);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

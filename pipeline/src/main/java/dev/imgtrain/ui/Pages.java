@@ -200,6 +200,9 @@ final class Pages {
             r.put("values", values);
             r.put("valAccuracy", fmt(row, "final_val_accuracy"));
             r.put("testAccuracy", fmt(row, "test_accuracy"));
+            // The split that ranked (issue 28; sweeps before it validated on the test split) and ASHA's outcome.
+            r.put("validation", row.hasNonNull("validation") ? row.path("validation").asText() : "test split");
+            r.put("outcome", row.path("outcome").asText(""));
             r.put("epochs", row.path("epochs").asText(""));
             r.put("seconds", row.path("train_seconds").isNumber()
                     ? String.format(Locale.ROOT, "%.1f", row.path("train_seconds").asDouble()) : "");
@@ -213,6 +216,8 @@ final class Pages {
         v.put("failed", s.path("failed").asInt());
         v.put("updated", s.path("updated_at").asText());
         v.put("keys", keys);
+        v.put("asha", java.util.stream.StreamSupport.stream(s.path("leaderboard").spliterator(), false)
+                .anyMatch(row -> row.has("outcome")));
         v.put("rows", rows);
         return render("sweep.mustache", v, 200);
     }

@@ -154,6 +154,21 @@ class ConfigLoaderTest {
         assertEquals("train.stop-at-accuracy = \"high\": expected a number in [0, 1]",
                 error(new ConfigLoader().withSetting("train.stop-at-accuracy=high")));
         assertEquals(0.98, new ConfigLoader().withSetting("train.stop-at-accuracy=0.98").load().train().stopAtAccuracy());
+        // Keras' callbacks (issue 28).
+        PipelineConfig.TrainConfig callbacks = new ConfigLoader().withSetting("train.early-stopping.enabled=true")
+                .withSetting("train.early-stopping.monitor=val_accuracy").withSetting("train.reduce-lr-on-plateau.factor=0.5")
+                .withSetting("train.keep-checkpoints=best").load().train();
+        assertEquals(new dev.imgtrain.train.Callbacks.EarlyStopping(true, "val_accuracy", 3, 0, false), callbacks.earlyStopping());
+        assertEquals(new dev.imgtrain.train.Callbacks.ReduceLrOnPlateau(false, "val_loss", 0.5, 10, 0.0001, 0, 0),
+                callbacks.reduceLrOnPlateau());
+        assertEquals("best", callbacks.keepCheckpoints());
+        assertTrue(callbacks.callbacksActive());
+        assertEquals("train.reduce-lr-on-plateau.factor = 1.0: expected a number above 0 and below 1",
+                error(new ConfigLoader().withSetting("train.reduce-lr-on-plateau.factor=1")));
+        assertEquals("train.early-stopping.monitor = 'loss': expected one of [val_loss, val_accuracy]",
+                error(new ConfigLoader().withSetting("train.early-stopping.monitor=loss")));
+        assertEquals("train.keep-checkpoints = 'some': expected one of [all, last, best]",
+                error(new ConfigLoader().withSetting("train.keep-checkpoints=some")));
         assertEquals("dataset = 'imagenet': expected one of [mnist, fashion-mnist, cifar10]", error(new ConfigLoader().withFlag("dataset", "imagenet")));
         assertEquals("train.run-id = 'a/b': a run id is 1-128 letters, digits, '.', '_' or '-', starting with a letter or digit",
                 error(new ConfigLoader().withFlag("train.run-id", "a/b")));

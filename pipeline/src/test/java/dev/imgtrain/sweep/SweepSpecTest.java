@@ -47,6 +47,22 @@ class SweepSpecTest {
         assertEquals(0.0005, first.model().updater().learningRate(), 1e-12, "swept");
         assertEquals(spec.trials().get(0).runId(), first.train().runId());
         assertEquals("mnist", first.dataset());
+        assertEquals(SweepJob.VALIDATION_FRACTION, first.train().validationFraction(), "a sweep ranks on a hold-out of train");
+    }
+
+    @Test
+    void aSweepHoldsOutPartOfTrainAndRefusesToRankOnTheTestSplit() {
+        SweepSpec spec = parse("sweep { id = s, grid { model.updater.learning-rate = [0.01] } }");
+        assertEquals(0.2, SweepJob.configs(spec, () -> new ConfigLoader().withSetting("train.validation-fraction=0.2"), null)
+                .values().iterator().next().train().validationFraction(), "--set wins over the sweep's default");
+        SweepSpec inBase = parse("sweep { id = s, base { train.validation-fraction = 0.15 }, grid { train.seed = [1] } }");
+        assertEquals(0.15, SweepJob.configs(inBase, ConfigLoader::new, null).values().iterator().next().train()
+                .validationFraction());
+        ConfigException zero = assertThrows(ConfigException.class, () -> SweepJob.configs(spec,
+                () -> new ConfigLoader().withSetting("train.validation-fraction=0"), null));
+        assertEquals("sweep s: train.validation-fraction = 0 would rank the trials on the test split, and the best trial's "
+                + "test accuracy would then overstate it; give a hold-out of train in (0, 0.5) (a sweep's default is 0.1)",
+                zero.getMessage());
     }
 
     @Test
@@ -87,7 +103,7 @@ class SweepSpecTest {
 
     @Test
     void badSpecsExitWithTheKeyNamed() {
-        assertEquals("sweep spec test.conf: unknown key 'sweep.grdi'; known: [base, dataset, grid, id, random]",
+        assertEquals("sweep spec test.conf: unknown key 'sweep.grdi'; known: [asha, base, dataset, grid, id, random]",
                 error("sweep { grdi { train.seed = [1] } }"));
         assertEquals("sweep spec test.conf: sweep.grid is empty: give at least one key and its values",
                 error("sweep { grid {} }"));
@@ -99,7 +115,7 @@ class SweepSpecTest {
                 error("sweep { random { trials = many, space { train.seed.choice = [1] } } }"));
         assertEquals("sweep spec test.conf: sweep.grid.train.epochs = 3: expected a list of values, e.g. [0.001, 0.01]",
                 error("sweep { grid { train.epochs = 3 } }"));
-        assertEquals("sweep spec test.conf: give either sweep.grid or sweep.random, neither is there",
+        assertEquals("sweep spec test.conf: give one of sweep.grid, sweep.random or sweep.asha, none is there",
                 error("sweep { id = x }"));
         assertTrue(error("sweep { id = s, grid { train.epoch = [1, 2] } }")
                 .startsWith("sweep s, trial train.epoch=1: unknown configuration key [train.epoch]"));
