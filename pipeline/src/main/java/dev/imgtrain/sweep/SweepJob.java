@@ -175,17 +175,28 @@ public final class SweepJob {
                         batches)));
             }
             int failed = 0;
-            for (Future<Boolean> outcome : outcomes) {
-                failed += outcome.get() ? 0 : 1;
+            for (Boolean ok : join(spec, outcomes)) {
+                failed += ok ? 0 : 1;
             }
             return failed;
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    /** The results of a sweep's concurrent jobs, in order; the first failure of the pool's own (not a trial's) ends it. */
+    private static <T> List<T> join(SweepSpec spec, List<Future<T>> futures) {
+        List<T> results = new ArrayList<>();
+        try {
+            for (Future<T> f : futures) {
+                results.add(f.get());
+            }
+            return results;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("sweep " + spec.id() + " interrupted", e);
         } catch (ExecutionException e) {
             throw new IllegalStateException("sweep " + spec.id() + ": " + e.getCause().getMessage(), e.getCause());
-        } finally {
-            pool.shutdownNow();
         }
     }
 
@@ -227,15 +238,8 @@ public final class SweepJob {
                     return null;
                 }));
             }
-            for (Future<Void> f : ended) {
-                f.get();
-            }
+            join(spec, ended);
             return failed.get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("sweep " + spec.id() + " interrupted", e);
-        } catch (ExecutionException e) {
-            throw new IllegalStateException("sweep " + spec.id() + ": " + e.getCause().getMessage(), e.getCause());
         } finally {
             pool.shutdownNow();
         }
@@ -254,13 +258,7 @@ public final class SweepJob {
                     return false;
                 }
             } catch (RuntimeException e) {
-                String reason = oneLine(e);
-                LOG.warn("sweep {}: {} failed: {}", spec.id(), trial.runId(), reason);
-                Map<String, Object> record = new LinkedHashMap<>();
-                record.put("run_id", trial.runId());
-                record.put("reason", reason);
-                record.put("failed_at", Instant.now().toString());
-                warehouse.writeJson(new Path(sweepDir(warehouse, spec.id()), "failed/" + trial.runId() + ".json"), record);
+                recordFailure(spec, warehouse, trial.runId(), e);
                 failed.incrementAndGet();
                 return true;
             }
@@ -284,21 +282,46 @@ public final class SweepJob {
                 TrainJob.run(spark, config, warehouse, gate, batches);
             }
             EvaluateJob.run(spark, warehouse, runId, config.evaluate().batchSize());
-            ReportJob.run(spark, warehouse, runId, config.evaluate().batchSize());
+            if (stoppedAtRung(warehouse, warehouse.runDir(runId))) {
+                LOG.info("sweep {}: {} stopped at an ASHA rung: no report (imgtrain report --run {} makes one)",
+                        spec.id(), runId, runId);
+            } else {
+                ReportJob.run(spark, warehouse, runId, config.evaluate().batchSize());
+            }
             if (warehouse.exists(failure)) {
                 warehouse.deleteQuietly(failure);
             }
             return true;
         } catch (RuntimeException e) {
-            String reason = oneLine(e);
-            LOG.warn("sweep {}: {} failed: {}", spec.id(), runId, reason);
-            Map<String, Object> record = new LinkedHashMap<>();
-            record.put("run_id", runId);
-            record.put("reason", reason);
-            record.put("failed_at", Instant.now().toString());
-            warehouse.writeJson(failure, record);
+            recordFailure(spec, warehouse, runId, e);
             return false;
         }
+    }
+
+    /**
+     * Whether ASHA stopped the run at a rung (its last metrics line says so). Such a trial gets no report of its own:
+     * most of an ASHA sweep's trials stop after an epoch or two, and a report (test predictions, image grids, charts)
+     * costs several epochs of a small set; {@code imgtrain report --run ID} makes one when it is wanted.
+     */
+    private static boolean stoppedAtRung(Warehouse warehouse, Path runDir) {
+        Path metrics = new Path(runDir, "metrics.jsonl");
+        if (!warehouse.exists(metrics)) {
+            return false;
+        }
+        String[] lines = new String(warehouse.readBytes(metrics), java.nio.charset.StandardCharsets.UTF_8).strip().split("\n");
+        String reason = dev.imgtrain.train.EpochMetrics.parse(lines[lines.length - 1]).stopReason();
+        return reason != null && reason.startsWith("ASHA: stopped at rung");
+    }
+
+    /** {@code sweeps/<id>/failed/<run-id>.json}: the trial's one-line reason, for the leaderboard and a re-run. */
+    private static void recordFailure(SweepSpec spec, Warehouse warehouse, String runId, RuntimeException e) {
+        String reason = oneLine(e);
+        LOG.warn("sweep {}: {} failed: {}", spec.id(), runId, reason);
+        Map<String, Object> record = new LinkedHashMap<>();
+        record.put("run_id", runId);
+        record.put("reason", reason);
+        record.put("failed_at", Instant.now().toString());
+        warehouse.writeJson(new Path(sweepDir(warehouse, spec.id()), "failed/" + runId + ".json"), record);
     }
 
     static String oneLine(Throwable e) {

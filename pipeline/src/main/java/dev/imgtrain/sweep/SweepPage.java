@@ -95,7 +95,9 @@ final class SweepPage {
         for (int i = 0; i < board.rows().size(); i++) {
             Leaderboard.Row r = board.rows().get(i);
             boolean done = r.status().equals("done");
-            rows.add(new ViewRow(i + 1, r == best, done, r.runId(), "../../runs/" + r.runId() + "/report/index.html",
+            // A trial ASHA stopped at a rung has no report unless one was made (imgtrain report --run ID).
+            boolean reported = done && warehouse.exists(new Path(warehouse.runDir(r.runId()), "report/index.html"));
+            rows.add(new ViewRow(i + 1, r == best, done, r.runId(), reported ? "../../runs/" + r.runId() + "/report/index.html" : null,
                     r.status(), new ArrayList<>(r.params().values()), f4(r.finalValAccuracy()), f4(r.finalValLoss()),
                     f4(r.bestValAccuracy()), f4(r.bestValLoss()), r.bestEpoch() == null ? "" : r.bestEpoch().toString(),
                     f4(r.testAccuracy()), r.epochs() == null ? "" : r.epochs().toString(),
