@@ -141,25 +141,34 @@ class SweepIT {
         assertEquals(8, show.lines().filter(l -> !l.isBlank()).count(), show);
     }
 
-    @Test
-    void aSweepKilledInItsFourthTrialFinishesWithTheSameLeaderboard() throws Exception {
-        Path killed = tmp.resolve("killed");
-        String fourth = trialIds().get(3);
-        Process p = Launched.start(List.of(args(killed)), Map.of());
+    /**
+     * Starts {@code args} through the launcher, kills it (SIGKILL) when the training of run {@code runId} starts, checks
+     * that it died, and returns what it printed.
+     */
+    private static String killWhenTrainingStarts(List<String> args, String runId) throws Exception {
+        Process p = Launched.start(args, Map.of());
         StringBuilder seen = new StringBuilder();
         try (BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
             for (String line; (line = out.readLine()) != null; ) {
                 seen.append(line).append('\n');
-                if (line.contains("train " + fourth + ": ") && line.contains(" on mnist (")) { // its training starts
+                if (line.contains("train " + runId + ": ") && line.contains(" on mnist (")) { // its training starts
                     break;
                 }
             }
-            p.destroyForcibly(); // SIGKILL during the fourth trial's training
+            p.destroyForcibly();
             assertTrue(p.waitFor(60, TimeUnit.SECONDS));
         }
         assertNotEquals(0, p.exitValue(), seen.toString());
-        assertTrue(Files.exists(killed.resolve("runs/" + fourth + "/params.json")), seen.toString());
-        assertFalse(Files.exists(killed.resolve("runs/" + fourth + "/_SUCCESS")), seen.toString());
+        return seen.toString();
+    }
+
+    @Test
+    void aSweepKilledInItsFourthTrialFinishesWithTheSameLeaderboard() throws Exception {
+        Path killed = tmp.resolve("killed");
+        String fourth = trialIds().get(3);
+        String seen = killWhenTrainingStarts(List.of(args(killed)), fourth);
+        assertTrue(Files.exists(killed.resolve("runs/" + fourth + "/params.json")), seen);
+        assertFalse(Files.exists(killed.resolve("runs/" + fourth + "/_SUCCESS")), seen);
 
         String[][] rerun = new String[1][];
         String out = CliParsingTest.stdout(() -> rerun[0] = CliParsingTest.execute(args(killed)));
@@ -250,19 +259,7 @@ class SweepIT {
         List<String> third = new ArrayList<>(args);
         third.add(killed.toString());
         String thirdId = SweepSpec.parse(ASHA, "it-asha.conf", null).trials().get(2).runId();
-        Process p = Launched.start(third, Map.of());
-        StringBuilder seen = new StringBuilder();
-        try (BufferedReader lines = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-            for (String line; (line = lines.readLine()) != null; ) {
-                seen.append(line).append('\n');
-                if (line.contains("train " + thirdId + ": ") && line.contains(" on mnist (")) { // its training starts
-                    break;
-                }
-            }
-            p.destroyForcibly();
-            assertTrue(p.waitFor(60, TimeUnit.SECONDS));
-        }
-        assertNotEquals(0, p.exitValue(), seen.toString());
+        String seen = killWhenTrainingStarts(third, thirdId);
         assertTrue(Files.exists(killed.resolve("sweeps/it-asha/asha.jsonl")), "decisions were recorded: " + seen);
         Launched again = Launched.run(third, Map.of());
         assertEquals(0, again.code(), again.output());

@@ -305,9 +305,7 @@ class YarnIT {
         Launched resumed = Launched.run(args, env);
         assertEquals(0, resumed.code(), resumed.output());
         assertTrue(resumed.output().contains("train dn: resuming after epoch 2"), resumed.output());
-        List<Integer> epochs = hadoop("fs", "-cat", "/imgtrain-dn/runs/dn/metrics.jsonl").output().lines()
-                .filter(l -> l.startsWith("{")).map(l -> dev.imgtrain.train.EpochMetrics.parse(l).epoch()).toList();
-        assertEquals(List.of(1, 2, 3), epochs);
+        assertEquals(List.of(1, 2, 3), epochs("/imgtrain-dn/runs/dn/metrics.jsonl"));
         double accuracy = Warehouse.JSON.readTree(hadoop("fs", "-cat", "/imgtrain-dn/runs/dn/evaluation.json").output())
                 .get("accuracy").asDouble();
         // The same command under another run id, on the same warehouse and tables.
@@ -345,11 +343,7 @@ class YarnIT {
                 Thread.sleep(200);
             }
             assertTrue(p.isAlive(), "the run ended before its first checkpoint was seen: " + Files.readString(log));
-            long pid = Long.parseLong(Files.readString(dir.resolve("nodemanager.pid")).strip());
-            ProcessHandle nodeManager = ProcessHandle.of(pid).orElseThrow();
-            assertTrue(nodeManager.destroyForcibly(), "nodemanager " + pid);
-            nodeManager.onExit().get(30, java.util.concurrent.TimeUnit.SECONDS);
-            killedAt = System.nanoTime();
+            killedAt = kill("nodemanager");
             assertTrue(p.waitFor(300, java.util.concurrent.TimeUnit.SECONDS), "submit.sh did not end");
         } finally {
             p.destroyForcibly();
@@ -385,6 +379,15 @@ class YarnIT {
         return trained;
     }
 
+    /** Kills one of hadoop.sh's daemons (SIGKILL), waits for it to be gone, and returns System.nanoTime() then. */
+    private static long kill(String daemon) throws Exception {
+        long pid = Long.parseLong(Files.readString(dir.resolve(daemon + ".pid")).strip());
+        ProcessHandle handle = ProcessHandle.of(pid).orElseThrow();
+        assertTrue(handle.destroyForcibly(), daemon + " " + pid);
+        handle.onExit().get(30, java.util.concurrent.TimeUnit.SECONDS);
+        return System.nanoTime();
+    }
+
     /** The epochs in a run's metrics.jsonl on HDFS, in order. */
     private static List<Integer> epochs(String metrics) throws Exception {
         return hadoop("fs", "-cat", metrics).output().lines().filter(l -> l.startsWith("{"))
@@ -415,11 +418,7 @@ class YarnIT {
             for (String line; (line = reader.readLine()) != null; ) {
                 out.append(line).append('\n');
                 if (line.contains(after) && killedAt == 0) {
-                    long pid = Long.parseLong(Files.readString(dir.resolve(daemon + ".pid")).strip());
-                    ProcessHandle handle = ProcessHandle.of(pid).orElseThrow();
-                    assertTrue(handle.destroyForcibly(), daemon + " " + pid);
-                    handle.onExit().get(30, java.util.concurrent.TimeUnit.SECONDS);
-                    killedAt = System.nanoTime();
+                    killedAt = kill(daemon);
                 }
             }
         } finally {

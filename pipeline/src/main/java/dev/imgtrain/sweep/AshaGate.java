@@ -120,7 +120,7 @@ final class AshaGate implements TrainJob.EpochGate {
         int rank = 1 + (int) here.stream().filter(e -> better(e.metric(), mine.metric())).count();
         return String.format(Locale.ROOT, "ASHA: stopped at rung %d (%d epoch%s): %s %s ranked %d of the %d trials there, "
                         + "the best %d were promoted", rung, mine.epochs(), mine.epochs() == 1 ? "" : "s", asha.metric(),
-                fmt(mine.metric()), rank, here.size(), here.size() / asha.reductionFactor());
+                fmt(mine.metric()), rank, here.size(), kept(here.size()));
     }
 
     // ---- the scheduler: asked by a free slot ----
@@ -204,19 +204,25 @@ final class AshaGate implements TrainJob.EpochGate {
 
     /** Promoted from its highest result's rung without a result at the next one yet. */
     private boolean inFlight(String id) {
+        int top = topRung(id);
+        return top >= 0 && find("promotion", id, top) != null;
+    }
+
+    /** The highest rung {@code runId} recorded a result at; -1 before its first. */
+    private int topRung(String runId) {
         int top = -1;
         for (Event e : events) {
-            if (e.runId().equals(id) && e.result()) {
+            if (e.runId().equals(runId) && e.result()) {
                 top = Math.max(top, e.rung());
             }
         }
-        return top >= 0 && find("promotion", id, top) != null;
+        return top;
     }
 
     /** The best paused trial at {@code rung} among its best floor(n / eta), not yet promoted; null when none. */
     private String promotable(int rung) {
         List<Event> here = new ArrayList<>(results(rung));
-        int kept = here.size() / asha.reductionFactor();
+        int kept = kept(here.size());
         here.sort(Comparator.comparingDouble((Event e) -> asha.mode().equals("max") ? -e.metric() : e.metric())
                 .thenComparingInt(Event::order));
         for (Event e : here.subList(0, kept)) {
@@ -225,6 +231,17 @@ final class AshaGate implements TrainJob.EpochGate {
             }
         }
         return null;
+    }
+
+    /** How many of {@code n} results at a rung may be promoted: floor(n / eta). */
+    private int kept(int n) {
+        return n / asha.reductionFactor();
+    }
+
+    /** Whether ASHA stopped {@code runId} at a rung: its highest result was not promoted (it did not complete). */
+    synchronized boolean stoppedAtRung(String runId) {
+        int top = topRung(runId);
+        return top >= 0 && find("promotion", runId, top) == null;
     }
 
     private List<Event> results(int rung) {

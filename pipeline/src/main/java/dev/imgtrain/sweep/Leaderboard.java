@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.imgtrain.store.RunCatalog;
 import dev.imgtrain.store.Scratch;
 import dev.imgtrain.store.Warehouse;
+import dev.imgtrain.train.TrainJob;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -105,7 +106,7 @@ record Leaderboard(List<String> keys, List<Row> rows, boolean asha) {
             rows.add(new Row(trial.runId(), "done", params, model.path("val_accuracy").asDouble(),
                     model.path("val_loss").asDouble(), bestAcc, bestLoss, bestEpoch,
                     run.get("evaluation").path("accuracy").asDouble(), epochs, run.path("train_seconds").asDouble(),
-                    speed / epochs, null, valAccuracy, fraction > 0 ? "hold-out " + fraction + " of train" : "test split"));
+                    speed / epochs, null, valAccuracy, TrainJob.validationName(fraction)));
         }
         if (spec.asha() != null) {
             withAsha(spec, rows, AshaGate.read(warehouse, new Path(SweepJob.sweepDir(warehouse, spec.id()), "asha.jsonl")));

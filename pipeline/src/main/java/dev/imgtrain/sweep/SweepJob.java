@@ -130,7 +130,7 @@ public final class SweepJob {
         }
         int failed;
         try (SweepBatches batches = new SweepBatches(warehouse, spec.id())) {
-            failed = spec.asha() == null ? runTrials(spark, spec, configs, pending, warehouse, parallel, null, batches)
+            failed = spec.asha() == null ? runTrials(spark, spec, configs, pending, warehouse, parallel, batches)
                     : runAsha(spark, spec, configs, pending, warehouse, parallel, batches);
         }
 
@@ -156,7 +156,7 @@ public final class SweepJob {
     }
 
     private static int runTrials(SparkSession spark, SweepSpec spec, Map<SweepSpec.Trial, PipelineConfig> configs,
-                                 List<SweepSpec.Trial> pending, Warehouse warehouse, int parallel, AshaGate gate,
+                                 List<SweepSpec.Trial> pending, Warehouse warehouse, int parallel,
                                  SweepBatches batches) {
         if (pending.isEmpty()) {
             return 0;
@@ -171,8 +171,8 @@ public final class SweepJob {
             for (int i = 0; i < pending.size(); i++) {
                 SweepSpec.Trial trial = pending.get(i);
                 String progress = "trial " + (i + 1) + " of " + pending.size();
-                outcomes.add(pool.submit(() -> runTrial(spark, spec, trial, configs.get(trial), warehouse, progress, gate,
-                        batches)));
+                outcomes.add(pool.submit(() -> runTrial(spark, spec, trial, configs.get(trial), warehouse, progress, null,
+                        batches, true)));
             }
             int failed = 0;
             for (Boolean ok : join(spec, outcomes)) {
@@ -263,15 +263,22 @@ public final class SweepJob {
                 return true;
             }
         }
-        if (!runTrial(spark, spec, trial, config, warehouse, progress, null, batches)) {
+        if (!runTrial(spark, spec, trial, config, warehouse, progress, null, batches,
+                !asha.stoppedAtRung(trial.runId()))) {
             failed.incrementAndGet();
         }
         return true;
     }
 
-    /** Trains, evaluates and reports one trial; false (and a failure record) when any of it fails. */
+    /**
+     * Trains, evaluates and (with {@code report}) reports one trial; false (and a failure record) when any of it fails.
+     * A trial ASHA stopped at a rung gets no report of its own: most of an ASHA sweep's trials stop after an epoch or
+     * two, and a report (test predictions, image grids, charts) costs several epochs of a small set; {@code imgtrain
+     * report --run ID} makes one when it is wanted.
+     */
     private static boolean runTrial(SparkSession spark, SweepSpec spec, SweepSpec.Trial trial, PipelineConfig config,
-                                    Warehouse warehouse, String progress, AshaGate gate, SweepBatches batches) {
+                                    Warehouse warehouse, String progress, AshaGate gate, SweepBatches batches,
+                                    boolean report) {
         String runId = trial.runId();
         Path failure = new Path(sweepDir(warehouse, spec.id()), "failed/" + runId + ".json");
         LOG.info("sweep {}: {}: {} ({})", spec.id(), progress, runId, trial.label());
@@ -282,11 +289,11 @@ public final class SweepJob {
                 TrainJob.run(spark, config, warehouse, gate, batches);
             }
             EvaluateJob.run(spark, warehouse, runId, config.evaluate().batchSize());
-            if (stoppedAtRung(warehouse, warehouse.runDir(runId))) {
+            if (report) {
+                ReportJob.run(spark, warehouse, runId, config.evaluate().batchSize());
+            } else {
                 LOG.info("sweep {}: {} stopped at an ASHA rung: no report (imgtrain report --run {} makes one)",
                         spec.id(), runId, runId);
-            } else {
-                ReportJob.run(spark, warehouse, runId, config.evaluate().batchSize());
             }
             if (warehouse.exists(failure)) {
                 warehouse.deleteQuietly(failure);
@@ -296,21 +303,6 @@ public final class SweepJob {
             recordFailure(spec, warehouse, runId, e);
             return false;
         }
-    }
-
-    /**
-     * Whether ASHA stopped the run at a rung (its last metrics line says so). Such a trial gets no report of its own:
-     * most of an ASHA sweep's trials stop after an epoch or two, and a report (test predictions, image grids, charts)
-     * costs several epochs of a small set; {@code imgtrain report --run ID} makes one when it is wanted.
-     */
-    private static boolean stoppedAtRung(Warehouse warehouse, Path runDir) {
-        Path metrics = new Path(runDir, "metrics.jsonl");
-        if (!warehouse.exists(metrics)) {
-            return false;
-        }
-        String[] lines = new String(warehouse.readBytes(metrics), java.nio.charset.StandardCharsets.UTF_8).strip().split("\n");
-        String reason = dev.imgtrain.train.EpochMetrics.parse(lines[lines.length - 1]).stopReason();
-        return reason != null && reason.startsWith("ASHA: stopped at rung");
     }
 
     /** {@code sweeps/<id>/failed/<run-id>.json}: the trial's one-line reason, for the leaderboard and a re-run. */

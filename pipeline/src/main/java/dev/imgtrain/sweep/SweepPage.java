@@ -42,7 +42,7 @@ final class SweepPage {
         List<String> splits = board.validationSplits();
         String ranked = "Ranked by the committed model's validation accuracy on " + (splits.isEmpty() ? "the validation split"
                 : String.join(" / ", splits)) + ". Test accuracy is shown beside it and is not used for the ranking.";
-        if (splits.contains("test split")) {
+        if (splits.contains(dev.imgtrain.train.TrainJob.TEST_SPLIT)) {
             ranked += " Trials marked \"test split\" held nothing out of train (train.validation-fraction = 0, as sweeps did "
                     + "before): their ranking looked at the test set, so their test accuracy overstates; run the sweep "
                     + "again to rank them on a hold-out.";

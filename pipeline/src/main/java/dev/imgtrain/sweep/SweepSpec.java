@@ -114,11 +114,7 @@ public record SweepSpec(String id, String dataset, Map<String, ConfigValue> base
             }
         }
         Config sweep = root.getConfig("sweep");
-        for (String key : sweep.root().keySet()) {
-            if (!SECTIONS.contains(key)) {
-                throw new ConfigException("sweep spec " + name + ": unknown key 'sweep." + key + "'; known: " + new java.util.TreeSet<>(SECTIONS));
-            }
-        }
+        checkKeys(sweep, SECTIONS, "sweep", name);
         String id = idOverride != null ? idOverride : sweep.hasPath("id") ? string(sweep, "id", name)
                 : name.replaceFirst("\\.conf$", "").replaceFirst(".*/", "");
         if (!id.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,80}")) {
@@ -138,25 +134,24 @@ public record SweepSpec(String id, String dataset, Map<String, ConfigValue> base
                     + (strategies > 1 ? "not more" : "none is there"));
         }
         Asha asha = null;
-        String section = sweep.hasPath("grid") ? "sweep.grid" : "sweep.random";
         Config strategy = sweep;
+        String prefix = "sweep.";
         if (sweep.hasPath("asha")) {
-            Config a = object(sweep, "asha", name);
-            for (String key : a.root().keySet()) {
-                if (!ASHA_KEYS.contains(key)) {
-                    throw new ConfigException("sweep spec " + name + ": unknown key 'sweep.asha." + key + "'; known: "
-                            + new java.util.TreeSet<>(ASHA_KEYS));
-                }
-            }
-            asha = asha(a, name);
-            if (a.hasPath("grid") == a.hasPath("space")) {
+            strategy = object(sweep, "asha", name);
+            checkKeys(strategy, ASHA_KEYS, "sweep.asha", name);
+            asha = asha(strategy, name);
+            if (strategy.hasPath("grid") == strategy.hasPath("space")) {
                 throw new ConfigException("sweep spec " + name + ": sweep.asha samples its trials from a grid { ... } (every "
                         + "combination) or a space { ... } (trials = N drawn at random): give one");
             }
-            strategy = a;
-            section = a.hasPath("grid") ? "sweep.asha.grid" : "sweep.asha.space";
+            prefix = "sweep.asha.";
+        } else if (sweep.hasPath("random")) {
+            strategy = object(sweep, "random", name);
+            checkKeys(strategy, RANDOM_KEYS, "sweep.random", name);
+            prefix = "sweep.random.";
         }
         boolean grid = strategy.hasPath("grid");
+        String section = prefix + (grid ? "grid" : "space");
         List<Map<String, ConfigValue>> combinations;
         List<String> keys;
         if (grid) {
@@ -167,26 +162,16 @@ public record SweepSpec(String id, String dataset, Map<String, ConfigValue> base
                 // Successive halving compares trials in the order they reach a rung: a seeded order, not the grid's
                 // (whose first trials would all share the first key's first value).
                 java.util.Collections.shuffle(combinations, new Random(strategy.hasPath("seed")
-                        ? integer(strategy, "seed", "sweep.asha.seed", name) : 1));
+                        ? integer(strategy, "seed", prefix + "seed", name) : 1));
             }
         } else {
-            Random rng;
-            Config r = asha != null ? strategy : object(sweep, "random", name);
-            if (asha == null) {
-                for (String key : r.root().keySet()) {
-                    if (!RANDOM_KEYS.contains(key)) {
-                        throw new ConfigException("sweep spec " + name + ": unknown key 'sweep.random." + key + "'; known: " + RANDOM_KEYS);
-                    }
-                }
-            }
-            String prefix = asha != null ? "sweep.asha." : "sweep.random.";
-            int budget = integer(r, "trials", prefix + "trials", name);
+            int budget = integer(strategy, "trials", prefix + "trials", name);
             if (budget < 1 || budget > MAX_TRIALS) {
                 throw new ConfigException("sweep spec " + name + ": " + prefix + "trials = " + budget
                         + ": expected a budget in [1, " + MAX_TRIALS + "]");
             }
-            rng = new Random(r.hasPath("seed") ? integer(r, "seed", prefix + "seed", name) : 1);
-            Map<String, Distribution> space = space(object(r, "space", name), name, prefix + "space");
+            Random rng = new Random(strategy.hasPath("seed") ? integer(strategy, "seed", prefix + "seed", name) : 1);
+            Map<String, Distribution> space = space(object(strategy, "space", name), name, section);
             keys = new ArrayList<>(space.keySet());
             combinations = new ArrayList<>();
             for (int t = 0; t < budget; t++) {
@@ -350,6 +335,16 @@ public record SweepSpec(String id, String dataset, Map<String, ConfigValue> base
             dims.put(key, new Distribution(kind, List.of(), low, high));
         }
         return dims;
+    }
+
+    /** Refuses a key of {@code c} that is not in {@code known}, naming it and the known ones. */
+    private static void checkKeys(Config c, Set<String> known, String section, String name) {
+        for (String key : c.root().keySet()) {
+            if (!known.contains(key)) {
+                throw new ConfigException("sweep spec " + name + ": unknown key '" + section + "." + key + "'; known: "
+                        + new java.util.TreeSet<>(known));
+            }
+        }
     }
 
     private static void checkPerTrialKeys(java.util.Collection<String> keys, String section, String name) {

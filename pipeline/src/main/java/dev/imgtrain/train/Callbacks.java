@@ -80,6 +80,14 @@ public final class Callbacks {
         return bestEpoch;
     }
 
+    /**
+     * The epoch whose weights the model committed after {@code lastEpoch} gets when restore-best-weights chose another
+     * one; null when it keeps the last epoch's.
+     */
+    public Integer restoredEpoch(int lastEpoch) {
+        return restoreBestWeights() && bestEpoch > 0 && bestEpoch != lastEpoch ? bestEpoch : null;
+    }
+
     public boolean restoreBestWeights() {
         return early.enabled() && early.restoreBestWeights();
     }

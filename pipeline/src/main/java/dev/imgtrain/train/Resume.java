@@ -38,7 +38,7 @@ record Resume(int epoch, Path checkpoint, List<EpochMetrics> metrics, String jso
         removeHalfWritten(warehouse, runDir);
         List<String> lines = EpochMetrics.lines(warehouse, runDir);
         for (int epoch = Math.min(lines.size(), config.train().epochs()); epoch >= 1; epoch--) {
-            Path checkpoint = new Path(runDir, "checkpoints/epoch-" + epoch + ".zip");
+            Path checkpoint = TrainJob.checkpointFile(runDir, epoch);
             if (warehouse.exists(checkpoint)) {
                 try {
                     ModelStore.load(warehouse, checkpoint);

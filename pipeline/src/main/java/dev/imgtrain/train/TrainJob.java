@@ -212,11 +212,16 @@ public final class TrainJob {
         Callbacks callbacks = new Callbacks(tc.earlyStopping(), tc.reduceLrOnPlateau(), initialLr);
         boolean stoppedBefore = false;
         if (tc.callbacksActive() && tc.validationFraction() == 0) {
+            List<String> active = new ArrayList<>();
+            if (tc.earlyStopping().enabled()) {
+                active.add("early-stopping");
+            }
+            if (tc.reduceLrOnPlateau().enabled()) {
+                active.add("reduce-lr-on-plateau");
+            }
             LOG.warn("train {}: {} watch{} the test split (train.validation-fraction = 0): that tunes on the test set, and "
                             + "the test accuracy then overstates; set train.validation-fraction (e.g. 0.1) to hold out part of train",
-                    runId, tc.earlyStopping().enabled() && tc.reduceLrOnPlateau().enabled()
-                            ? "early-stopping and reduce-lr-on-plateau" : tc.earlyStopping().enabled() ? "early-stopping"
-                            : "reduce-lr-on-plateau", tc.earlyStopping().enabled() && tc.reduceLrOnPlateau().enabled() ? "" : "es");
+                    runId, String.join(" and ", active), active.size() > 1 ? "" : "es");
         }
         BlockMomentum momentum = new BlockMomentum(tc.blockMomentum(), tc.blockLearningRate(), tc.blockNesterov());
         if (resume != null) {
@@ -273,9 +278,7 @@ public final class TrainJob {
                 return new TrainResult(runId, runDir.toString(), trainExamples, batchSeconds, metrics, 0, true);
             }
             if (again != null) {
-                int best = callbacks.bestEpoch();
-                metrics.set(metrics.size() - 1, last.last(again, callbacks.restoreBestWeights() && best != last.epoch()
-                        && best > 0 ? best : null));
+                metrics.set(metrics.size() - 1, last.last(again, callbacks.restoredEpoch(last.epoch())));
                 jsonl.setLength(0);
                 for (EpochMetrics m : metrics) {
                     jsonl.append(jsonLine(m)).append('\n');
@@ -366,19 +369,17 @@ public final class TrainJob {
                 }
                 if (ends) {
                     lastEpoch = epoch;
-                    int best = callbacks.bestEpoch();
-                    m = m.last(stop, callbacks.restoreBestWeights() && best != epoch && best > 0 ? best : null);
+                    m = m.last(stop, callbacks.restoredEpoch(epoch));
                 }
                 if (callbacks.restoreBestWeights() && !tc.checkpoints() && callbacks.bestEpoch() == epoch) {
                     bestParams = sparkNet.getNetwork().params().dup();
                 }
                 metrics.add(m);
-                jsonl.append(Warehouse.JSON.writer().without(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT)
-                        .writeValueAsString(m)).append('\n');
+                jsonl.append(jsonLine(m)).append('\n');
                 lock.verify();
                 warehouse.writeText(new Path(runDir, "metrics.jsonl"), jsonl.toString());
                 if (tc.checkpoints()) {
-                    Path checkpoint = new Path(runDir, "checkpoints/epoch-" + epoch + ".zip");
+                    Path checkpoint = checkpointFile(runDir, epoch);
                     if (momentum.active()) {
                         // Before the checkpoint: a checkpoint that exists has its block momentum beside it.
                         byte[] state = momentum.state();
@@ -411,7 +412,7 @@ public final class TrainJob {
             EpochMetrics last = metrics.get(metrics.size() - 1);
             if (last.restoredEpoch() != null) {
                 int best = last.restoredEpoch();
-                Path bestCheckpoint = new Path(runDir, "checkpoints/epoch-" + best + ".zip");
+                Path bestCheckpoint = checkpointFile(runDir, best);
                 if (tc.checkpoints() && warehouse.exists(bestCheckpoint)) {
                     sparkNet.getNetwork().setParams(ModelStore.load(warehouse, bestCheckpoint).params());
                 } else if (bestParams != null) {
@@ -432,8 +433,6 @@ public final class TrainJob {
             warehouse.writeText(new Path(runDir, "_SUCCESS"), "");
             LOG.info("train {}: committed {}", runId, runDir);
             return new TrainResult(runId, runDir.toString(), trainExamples, batchSeconds, metrics, epochsStarted);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
         }
     }
 
@@ -464,6 +463,9 @@ public final class TrainJob {
         return kept;
     }
 
+    /** A checkpoint or a file beside it (epoch-N.zip, epoch-N.zip.sha256, epoch-N.block-momentum.bin). */
+    private static final java.util.regex.Pattern CHECKPOINT_FILE = java.util.regex.Pattern.compile("epoch-(\\d+)\\..*");
+
     /** Removes the checkpoints (epoch-N.zip and the files beside it) of the epochs not in {@code kept} (null: none). */
     private static void pruneCheckpoints(Warehouse warehouse, Path runDir, java.util.Set<Integer> kept) {
         if (kept == null) {
@@ -475,7 +477,7 @@ public final class TrainJob {
                 return;
             }
             for (org.apache.hadoop.fs.FileStatus f : warehouse.fs().listStatus(dir)) {
-                java.util.regex.Matcher m = java.util.regex.Pattern.compile("epoch-(\\d+)\\..*").matcher(f.getPath().getName());
+                java.util.regex.Matcher m = CHECKPOINT_FILE.matcher(f.getPath().getName());
                 if (m.matches() && !kept.contains(Integer.parseInt(m.group(1)))) {
                     warehouse.deleteQuietly(f.getPath());
                 }
@@ -493,6 +495,11 @@ public final class TrainJob {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** A run's checkpoint after {@code epoch}: checkpoints/epoch-N.zip. */
+    static Path checkpointFile(Path runDir, int epoch) {
+        return new Path(runDir, "checkpoints/epoch-" + epoch + ".zip");
     }
 
     /** The block momentum state saved beside {@code checkpoint} (epoch-N.zip: epoch-N.block-momentum.bin). */
@@ -555,27 +562,32 @@ public final class TrainJob {
         warehouse.writeJson(new Path(runDir, "params.json"), params);
     }
 
+    /** The test split's name where the validation split is the test split (validation fraction 0). */
+    public static final String TEST_SPLIT = "test split";
+
+    /** The validation split's name in logs and leaderboards: "hold-out 0.1 of train", or {@link #TEST_SPLIT}. */
+    public static String validationName(double fraction) {
+        return fraction > 0 ? "hold-out " + fraction + " of train" : TEST_SPLIT;
+    }
+
     /** Train and validation frames: a deterministic hold-out of train, or the test split when the fraction is 0. */
     record Splits(Dataset<Row> train, Dataset<Row> validation, String validationName) {
         static Splits of(Dataset<Row> features, PipelineConfig.TrainConfig tc) {
             Dataset<Row> train = features.where(col("split").equalTo("train"));
             Dataset<Row> validation;
-            String name;
             if (tc.validationFraction() > 0) {
                 int buckets = 10_000;
                 var bucket = pmod(xxhash64(col("id"), lit(tc.seed())), lit(buckets));
                 long cut = Math.round(tc.validationFraction() * buckets);
                 validation = train.where(bucket.lt(cut));
                 train = train.where(bucket.geq(cut));
-                name = "hold-out " + tc.validationFraction() + " of train";
             } else {
                 validation = features.where(col("split").equalTo("test"));
-                name = "test split";
             }
             if (tc.maxExamples() > 0) {
                 train = train.orderBy("id").limit(tc.maxExamples());
             }
-            return new Splits(train, validation, name);
+            return new Splits(train, validation, TrainJob.validationName(tc.validationFraction()));
         }
     }
 }

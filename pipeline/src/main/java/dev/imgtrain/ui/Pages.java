@@ -201,7 +201,8 @@ final class Pages {
             r.put("valAccuracy", fmt(row, "final_val_accuracy"));
             r.put("testAccuracy", fmt(row, "test_accuracy"));
             // The split that ranked (issue 28; sweeps before it validated on the test split) and ASHA's outcome.
-            r.put("validation", row.hasNonNull("validation") ? row.path("validation").asText() : "test split");
+            r.put("validation", row.hasNonNull("validation") ? row.path("validation").asText()
+                    : dev.imgtrain.train.TrainJob.TEST_SPLIT);
             r.put("outcome", row.path("outcome").asText(""));
             r.put("epochs", row.path("epochs").asText(""));
             r.put("seconds", row.path("train_seconds").isNumber()

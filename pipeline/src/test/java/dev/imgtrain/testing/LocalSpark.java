@@ -23,6 +23,18 @@ public final class LocalSpark {
         return SparkDefaults.apply(builder, new org.apache.spark.SparkConf(), "local[2]").getOrCreate();
     }
 
+    /**
+     * A warehouse at {@code dir} holding real MNIST ingested and preprocessed (2 features files), as the training
+     * integration tests start from.
+     */
+    public static dev.imgtrain.store.Warehouse mnistWarehouse(SparkSession spark, Path dir) {
+        dev.imgtrain.store.Warehouse warehouse = new dev.imgtrain.store.Warehouse(dir.toString(),
+                spark.sparkContext().hadoopConfiguration());
+        dev.imgtrain.ingest.IngestJob.run(spark, dev.imgtrain.datasets.DatasetSpec.MNIST, mnistDir().toString(), warehouse);
+        dev.imgtrain.preprocess.PreprocessJob.run(spark, "mnist", warehouse, 2);
+        return warehouse;
+    }
+
     /** Real MNIST (fetched by the test command); fails, never skips, when it is absent. */
     public static Path mnistDir() {
         return realData("imgtrain.mnist.dir", "data/mnist", IdxFixtures.TRAIN_IMAGES, "deploy/local/fetch-mnist.sh");

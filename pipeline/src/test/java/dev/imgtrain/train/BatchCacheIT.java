@@ -1,9 +1,6 @@
 package dev.imgtrain.train;
 
 import dev.imgtrain.config.ConfigLoader;
-import dev.imgtrain.datasets.DatasetSpec;
-import dev.imgtrain.ingest.IngestJob;
-import dev.imgtrain.preprocess.PreprocessJob;
 import dev.imgtrain.model.ModelStore;
 import dev.imgtrain.store.Warehouse;
 import dev.imgtrain.testing.LocalSpark;
@@ -33,9 +30,7 @@ class BatchCacheIT {
     @BeforeAll
     static void setUp() {
         spark = LocalSpark.start("batch-cache");
-        warehouse = new Warehouse(tmp.resolve("wh").toString(), spark.sparkContext().hadoopConfiguration());
-        IngestJob.run(spark, DatasetSpec.MNIST, LocalSpark.mnistDir().toString(), warehouse);
-        PreprocessJob.run(spark, "mnist", warehouse, 2);
+        warehouse = LocalSpark.mnistWarehouse(spark, tmp.resolve("wh"));
     }
 
     @AfterAll

@@ -1,11 +1,8 @@
 package dev.imgtrain.train;
 
 import dev.imgtrain.config.ConfigLoader;
-import dev.imgtrain.datasets.DatasetSpec;
 import dev.imgtrain.evaluate.EvaluateJob;
-import dev.imgtrain.ingest.IngestJob;
 import dev.imgtrain.model.ModelStore;
-import dev.imgtrain.preprocess.PreprocessJob;
 import dev.imgtrain.report.ReportJob;
 import dev.imgtrain.store.Warehouse;
 import dev.imgtrain.testing.LocalSpark;
@@ -45,9 +42,7 @@ class CallbacksIT {
     static void setUp() {
         spark = LocalSpark.start("callbacks");
         wh = tmp.resolve("wh");
-        warehouse = new Warehouse(wh.toString(), spark.sparkContext().hadoopConfiguration());
-        IngestJob.run(spark, DatasetSpec.MNIST, LocalSpark.mnistDir().toString(), warehouse);
-        PreprocessJob.run(spark, "mnist", warehouse, 2);
+        warehouse = LocalSpark.mnistWarehouse(spark, wh);
     }
 
     @AfterAll

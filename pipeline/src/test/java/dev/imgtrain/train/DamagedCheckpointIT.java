@@ -1,9 +1,6 @@
 package dev.imgtrain.train;
 
 import dev.imgtrain.config.ConfigLoader;
-import dev.imgtrain.datasets.DatasetSpec;
-import dev.imgtrain.ingest.IngestJob;
-import dev.imgtrain.preprocess.PreprocessJob;
 import dev.imgtrain.store.Warehouse;
 import dev.imgtrain.testing.LocalSpark;
 import org.apache.spark.sql.SparkSession;
@@ -36,9 +33,7 @@ class DamagedCheckpointIT {
     static void setUp() {
         spark = LocalSpark.start("damaged-checkpoint");
         wh = tmp.resolve("wh");
-        warehouse = new Warehouse(wh.toString(), spark.sparkContext().hadoopConfiguration());
-        IngestJob.run(spark, DatasetSpec.MNIST, LocalSpark.mnistDir().toString(), warehouse);
-        PreprocessJob.run(spark, "mnist", warehouse, 2);
+        warehouse = LocalSpark.mnistWarehouse(spark, wh);
     }
 
     @AfterAll

@@ -2,10 +2,7 @@ package dev.imgtrain.train;
 
 import dev.imgtrain.config.ConfigLoader;
 import dev.imgtrain.config.PipelineConfig;
-import dev.imgtrain.datasets.DatasetSpec;
-import dev.imgtrain.ingest.IngestJob;
 import dev.imgtrain.model.NetworkFactory;
-import dev.imgtrain.preprocess.PreprocessJob;
 import dev.imgtrain.store.Warehouse;
 import dev.imgtrain.testing.LocalSpark;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -46,9 +43,7 @@ class ParameterAveragingEquivalenceIT {
     @BeforeAll
     static void setUp() {
         spark = LocalSpark.start("equivalence");
-        Warehouse warehouse = new Warehouse(tmp.resolve("wh").toString(), spark.sparkContext().hadoopConfiguration());
-        IngestJob.run(spark, DatasetSpec.MNIST, LocalSpark.mnistDir().toString(), warehouse);
-        PreprocessJob.run(spark, "mnist", warehouse, 2);
+        Warehouse warehouse = LocalSpark.mnistWarehouse(spark, tmp.resolve("wh"));
         List<MiniBatches.Example> rows = MiniBatches.examples(spark.read().parquet(warehouse.featuresDir("mnist").toString())
                 .where(col("split").equalTo("train")).orderBy("id").limit(4 * 128)
                 ).collectAsList();

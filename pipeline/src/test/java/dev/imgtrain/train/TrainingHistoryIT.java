@@ -2,10 +2,7 @@ package dev.imgtrain.train;
 
 import dev.imgtrain.config.ConfigLoader;
 import dev.imgtrain.config.PipelineConfig;
-import dev.imgtrain.datasets.DatasetSpec;
-import dev.imgtrain.ingest.IngestJob;
 import dev.imgtrain.model.NetworkFactory;
-import dev.imgtrain.preprocess.PreprocessJob;
 import dev.imgtrain.store.Warehouse;
 import dev.imgtrain.testing.LocalSpark;
 import org.apache.spark.sql.SparkSession;
@@ -43,9 +40,7 @@ class TrainingHistoryIT {
     @BeforeAll
     static void setUp() {
         spark = LocalSpark.start("training-history");
-        warehouse = new Warehouse(tmp.resolve("wh").toString(), spark.sparkContext().hadoopConfiguration());
-        IngestJob.run(spark, DatasetSpec.MNIST, LocalSpark.mnistDir().toString(), warehouse);
-        PreprocessJob.run(spark, "mnist", warehouse, 2);
+        warehouse = LocalSpark.mnistWarehouse(spark, tmp.resolve("wh"));
     }
 
     @AfterAll
