@@ -48,7 +48,8 @@ public record PipelineConfig(String dataset, String format, String source, Strin
                               int maxExamples, boolean checkpoints, boolean collectStats, double stopAtAccuracy,
                               String ifCommitted, boolean fresh, double blockMomentum, double blockLearningRate,
                               boolean blockNesterov, dev.imgtrain.train.Callbacks.EarlyStopping earlyStopping,
-                              dev.imgtrain.train.Callbacks.ReduceLrOnPlateau reduceLrOnPlateau, String keepCheckpoints) {
+                              dev.imgtrain.train.Callbacks.ReduceLrOnPlateau reduceLrOnPlateau,
+                              dev.imgtrain.train.Callbacks.LrDecay lrDecay, String keepCheckpoints) {
         static TrainConfig from(Config c, String preset, int presetBatchSize, int presetAveraging, Config effective) {
             int batch = Checks.intIn(c, "train.batch-size", 0, 1 << 16);
             int averaging = Checks.intIn(c, "train.averaging-frequency", 0, 100_000);
@@ -90,6 +91,11 @@ public record PipelineConfig(String dataset, String format, String source, Strin
                             Checks.doubleIn(c, "train.reduce-lr-on-plateau.min-delta", 0, 1000),
                             Checks.intIn(c, "train.reduce-lr-on-plateau.cooldown", 0, 10_000),
                             Checks.doubleIn(c, "train.reduce-lr-on-plateau.min-lr", 0, 1000)),
+                    new dev.imgtrain.train.Callbacks.LrDecay(c.getBoolean("train.lr-decay.enabled"),
+                            factor(c, "train.lr-decay.factor"),
+                            Checks.intIn(c, "train.lr-decay.every", 1, 10_000),
+                            Checks.intIn(c, "train.lr-decay.after", 1, 10_000),
+                            Checks.doubleIn(c, "train.lr-decay.min-lr", 0, 1000)),
                     Checks.oneOf(c, "train.keep-checkpoints", "all", "last", "best"));
         }
 

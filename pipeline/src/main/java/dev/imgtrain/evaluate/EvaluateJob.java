@@ -28,6 +28,20 @@ public final class EvaluateJob {
     }
 
     public static EvaluationResult run(SparkSession spark, Warehouse warehouse, String runId, int batchSize) {
+        return run(spark, warehouse, runId, batchSize, null);
+    }
+
+    /** The test split of {@code dataset}'s features, as read from the warehouse. */
+    public static Dataset<Row> testSplit(SparkSession spark, Warehouse warehouse, String dataset) {
+        return spark.read().parquet(warehouse.featuresDir(dataset).toString()).where(col("split").equalTo(SPLIT));
+    }
+
+    /**
+     * Evaluates on {@code test} when given (a sweep keeps its dataset's test split persisted for all its trials),
+     * otherwise on the test split read from the warehouse.
+     */
+    public static EvaluationResult run(SparkSession spark, Warehouse warehouse, String runId, int batchSize,
+                                       Dataset<Row> test) {
         Path runDir = warehouse.runDir(runId);
         if (!warehouse.exists(new Path(runDir, "_SUCCESS"))) {
             throw new IllegalStateException("run '" + runId + "' is not a committed run in " + warehouse.runsDir()
@@ -38,9 +52,7 @@ public final class EvaluateJob {
         MultiLayerNetwork network = ModelStore.load(warehouse, new Path(runDir, "model.zip"));
         spark.sparkContext().setJobDescription("evaluate " + runId + " on " + dataset + " " + SPLIT);
         try {
-            Dataset<Row> test = spark.read().parquet(warehouse.featuresDir(dataset).toString())
-                    .where(col("split").equalTo(SPLIT));
-            EvaluationResult result = DistributedEvaluator.evaluate(test, network, manifest.classes(), batchSize)
+            EvaluationResult result = DistributedEvaluator.evaluate(test != null ? test : testSplit(spark, warehouse, dataset), network, manifest.classes(), batchSize)
                     .withRun(runId, SPLIT);
             warehouse.writeJson(new Path(runDir, "evaluation.json"), result);
             LOG.info("evaluate {}: accuracy {} loss {} on {} {} examples", runId, String.format("%.4f", result.accuracy()),

@@ -193,6 +193,58 @@ public final class IngestJob {
         return manifest;
     }
 
+    /**
+     * Whether the warehouse's features of {@code dataset} were made from exactly the archives now at {@code source}:
+     * the manifest's every source file is there with the same size and SHA-256, and the features table was committed
+     * after the manifest. Null when so; otherwise why not (for the log). Image folders are never taken as up to date
+     * (a folder's images may be added or removed, and reading them all is what ingest does anyway).
+     */
+    public static String notUpToDate(SparkSession spark, String dataset, String format, String source,
+                                     Warehouse warehouse) {
+        if ("folder".equals(format)) {
+            return "an image folder is ingested every time";
+        }
+        Path manifestFile = warehouse.manifest(dataset);
+        Path features = warehouse.featuresDir(dataset);
+        try {
+            FileSystem store = warehouse.fs();
+            if (!store.exists(manifestFile) || !warehouse.committed(features)) {
+                return "not ingested and preprocessed in this warehouse yet";
+            }
+            if (store.getFileStatus(new Path(features, Warehouse.SUCCESS)).getModificationTime()
+                    < store.getFileStatus(manifestFile).getModificationTime()) {
+                return "the features are older than the last ingest";
+            }
+            DatasetManifest manifest = warehouse.readJson(manifestFile, DatasetManifest.class);
+            Path sourceDir = Warehouse.qualify(source);
+            FileSystem fs = sourceDir.getFileSystem(spark.sparkContext().hadoopConfiguration());
+            if (manifest.sources() == null || manifest.sources().isEmpty()) {
+                return "the manifest names no source files";
+            }
+            for (DatasetManifest.SourceFile s : manifest.sources()) {
+                Path file = new Path(sourceDir, s.file());
+                if (!fs.exists(file) || fs.getFileStatus(file).getLen() != s.bytes()) {
+                    return file + " is not the file ingested last";
+                }
+                java.security.MessageDigest digest = java.security.MessageDigest.getInstance("SHA-256");
+                try (java.io.InputStream in = fs.open(file)) {
+                    byte[] buffer = new byte[1 << 16];
+                    for (int n; (n = in.read(buffer)) > 0; ) {
+                        digest.update(buffer, 0, n);
+                    }
+                }
+                if (!java.util.HexFormat.of().formatHex(digest.digest()).equals(s.sha256())) {
+                    return file + " changed since it was ingested (its SHA-256 differs)";
+                }
+            }
+            return null;
+        } catch (IOException | RuntimeException e) {
+            return "cannot tell (" + e.getMessage() + ")";
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     private static List<DecodeTask> plan(DatasetSpec spec, Path sourceDir, JavaSparkContext jsc) {
         try {
             FileSystem fs = existingSource(spec.name(), sourceDir, jsc.hadoopConfiguration());

@@ -4,6 +4,9 @@ import dev.imgtrain.store.Scratch;
 import dev.imgtrain.store.Warehouse;
 import dev.imgtrain.train.TrainJob;
 import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.storage.StorageLevel;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -17,7 +20,10 @@ import java.util.function.Function;
  * A sweep's mini-batch files, written once per {@link TrainJob#batchesKey key} and shared by every trial with that key
  * (trials that differ in learning rate or width train on the same batches: with three batch sizes, 27 trials write
  * three sets instead of 27). Each set lives in a scratch directory of the warehouse held by this sweep (an owner
- * lease, as any scratch); {@link #close} removes them all, and a killed sweep's are removed as dead scratch.
+ * lease, as any scratch); {@link #close} removes them all, and a killed sweep's are removed as dead scratch. It also
+ * holds the frames every trial reads again: the validation splits and the test split, persisted by Spark after their
+ * first read (read and filtered out of the whole features table each time, the test split took about a second per
+ * trial's evaluation).
  */
 final class SweepBatches implements TrainJob.SharedBatches, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(SweepBatches.class);
@@ -29,10 +35,34 @@ final class SweepBatches implements TrainJob.SharedBatches, AutoCloseable {
     private final String sweepId;
     private final Map<String, Set> sets = new HashMap<>();
     private final Map<String, Object> locks = new HashMap<>();
+    private final List<Dataset<Row>> persisted = new ArrayList<>();
+    private final Dataset<Row> test;
 
-    SweepBatches(Warehouse warehouse, String sweepId) {
+    SweepBatches(Warehouse warehouse, String sweepId, Dataset<Row> test) {
         this.warehouse = warehouse;
         this.sweepId = sweepId;
+        this.test = persisted(test);
+    }
+
+    /**
+     * {@code frame}, persisted once for the whole sweep: trials with the same validation split (fraction and seed)
+     * read the same cached data, and no trial's end unpersists what another still reads.
+     */
+    @Override
+    public synchronized Dataset<Row> persisted(Dataset<Row> frame) {
+        for (Dataset<Row> p : persisted) {
+            if (p.sameSemantics(frame)) {
+                return p;
+            }
+        }
+        frame.persist(StorageLevel.MEMORY_AND_DISK());
+        persisted.add(frame);
+        return frame;
+    }
+
+    /** The test split every trial is evaluated on. */
+    Dataset<Row> test() {
+        return test;
     }
 
     @Override
@@ -72,5 +102,9 @@ final class SweepBatches implements TrainJob.SharedBatches, AutoCloseable {
             sets.clear();
         }
         all.forEach(s -> s.dir().close());
+        synchronized (this) {
+            persisted.forEach(Dataset::unpersist);
+            persisted.clear();
+        }
     }
 }

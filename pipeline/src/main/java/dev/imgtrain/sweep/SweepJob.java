@@ -31,7 +31,8 @@ import java.util.function.Supplier;
  * then {@code sweeps/<id>/}: the spec as given, the leaderboard (CSV, JSON, Parquet) and the comparison page.
  *
  * <p>Every trial's configuration is built and checked before anything is written. Ingest and preprocess run once per
- * sweep (and not at all when no trial is left to train). A trial whose run is already committed and evaluated is
+ * sweep, and not at all when no trial is left to train or when the warehouse's features were made from the very
+ * archives at the source ({@link IngestJob#notUpToDate}). A trial whose run is already committed and evaluated is
  * skipped, so running a sweep again (after a kill, or after adding values to its grid) runs only what is missing; an
  * uncommitted run left by a killed trial resumes from its last epoch checkpoint (or starts over without one). A failed trial is recorded
  * ({@code sweeps/<id>/failed/<run-id>.json}, its one-line reason) and the sweep goes on. Up to {@code parallel}
@@ -123,15 +124,26 @@ public final class SweepJob {
         LOG.info("sweep {}: {} trials, {} already committed, {} to run{}", spec.id(), spec.trials().size(), skipped,
                 pending.size(), pending.isEmpty() ? "" : " (" + Math.min(parallel, pending.size()) + " at a time)");
         if (!pending.isEmpty()) {
-            spark.sparkContext().setJobDescription("sweep " + spec.id() + ": ingest and preprocess " + first.dataset());
-            IngestJob.run(spark, first.dataset(), first.format(), first.sourceOrDefault(), warehouse);
-            PreprocessJob.run(spark, first.dataset(), warehouse, first.preprocessPartitions());
-            spark.sparkContext().setJobDescription(null);
+            String stale = IngestJob.notUpToDate(spark, first.dataset(), first.format(), first.sourceOrDefault(),
+                    warehouse);
+            if (stale == null) {
+                LOG.info("sweep {}: the warehouse's {} features were made from the archives at {} (same files, same "
+                        + "SHA-256): ingest and preprocess skipped", spec.id(), first.dataset(), first.sourceOrDefault());
+            } else {
+                LOG.info("sweep {}: ingest and preprocess {}: {}", spec.id(), first.dataset(), stale);
+                spark.sparkContext().setJobDescription("sweep " + spec.id() + ": ingest and preprocess " + first.dataset());
+                IngestJob.run(spark, first.dataset(), first.format(), first.sourceOrDefault(), warehouse);
+                PreprocessJob.run(spark, first.dataset(), warehouse, first.preprocessPartitions());
+                spark.sparkContext().setJobDescription(null);
+            }
         }
-        int failed;
-        try (SweepBatches batches = new SweepBatches(warehouse, spec.id())) {
-            failed = spec.asha() == null ? runTrials(spark, spec, configs, pending, warehouse, parallel, batches)
-                    : runAsha(spark, spec, configs, pending, warehouse, parallel, batches);
+        int failed = 0;
+        if (!pending.isEmpty()) {
+            try (SweepBatches batches = new SweepBatches(warehouse, spec.id(),
+                    EvaluateJob.testSplit(spark, warehouse, first.dataset()))) {
+                failed = spec.asha() == null ? runTrials(spark, spec, configs, pending, warehouse, parallel, batches)
+                        : runAsha(spark, spec, configs, pending, warehouse, parallel, batches);
+            }
         }
 
         Leaderboard board = Leaderboard.of(spec, warehouse);
@@ -288,7 +300,7 @@ public final class SweepJob {
                 // An uncommitted run (a killed trial) resumes from its last epoch checkpoint, or starts over.
                 TrainJob.run(spark, config, warehouse, gate, batches);
             }
-            EvaluateJob.run(spark, warehouse, runId, config.evaluate().batchSize());
+            EvaluateJob.run(spark, warehouse, runId, config.evaluate().batchSize(), batches.test());
             if (report) {
                 ReportJob.run(spark, warehouse, runId, config.evaluate().batchSize());
             } else {

@@ -7,16 +7,18 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Decoded mini-batches kept in one executor JVM between epochs ({@code train.batch-cache-mb}), so that from the second
- * epoch on a worker neither reads nor decodes a batch file it has seen. Filled until the budget is reached, never
- * evicted: every epoch visits every file in a new order, so a full cache of a fixed subset hits as often as any
- * eviction policy could, without churn. It holds one run's batches (one export directory) at a time; a batch from
- * another directory empties it. Callers get a new {@link DataSet} over the cached arrays each time: DL4J's prefetching
- * iterator replaces a data set's arrays with workspace copies ({@code DataSet.migrate}), which must not reach the
- * cache; the arrays themselves are only read.
+ * epoch on a worker neither reads nor decodes a batch file it has seen. Filled until the budget is reached: every epoch
+ * visits every file in a new order, so a full cache of a fixed subset hits as often as any eviction policy could,
+ * without churn. It holds the batches of several export directories (the trials of a sweep share theirs, and run
+ * side by side); when a batch of one directory does not fit, whole directories used least recently are dropped to make
+ * room, never a part of the one being filled. Callers get a new {@link DataSet} over the cached arrays each time:
+ * DL4J's prefetching iterator replaces a data set's arrays with workspace copies ({@code DataSet.migrate}), which must
+ * not reach the cache; the arrays themselves are only read.
  */
 final class BatchCache {
     private static final Map<String, DataSet> BATCHES = new ConcurrentHashMap<>();
-    private static String directory = "";
+    /** Bytes held per directory, least recently offered a batch first. */
+    private static final java.util.LinkedHashMap<String, Long> DIRECTORIES = new java.util.LinkedHashMap<>(16, 0.75f, true);
     private static long bytes;
     private static final java.util.concurrent.atomic.LongAdder HITS = new java.util.concurrent.atomic.LongAdder();
 
@@ -33,18 +35,35 @@ final class BatchCache {
         return new DataSet(cached.getFeatures(), cached.getLabels());
     }
 
-    /** Keeps {@code batch} (read from {@code path}) if it fits in {@code budgetBytes}; empties the cache on a new run. */
+    /**
+     * Keeps {@code batch} (read from {@code path}) if it fits in {@code budgetBytes}, after dropping the batches of
+     * other directories, least recently used first, as far as needed.
+     */
     static synchronized void offer(String path, DataSet batch, long budgetBytes) {
-        String dir = path.substring(0, Math.max(0, path.lastIndexOf('/')));
-        if (!dir.equals(directory)) {
-            BATCHES.clear();
-            bytes = 0;
-            directory = dir;
-        }
+        String dir = directory(path);
         long size = 4L * (batch.getFeatures().length() + batch.getLabels().length());
+        if (size > budgetBytes) {
+            return; // would not fit even alone: no reason to drop anything
+        }
+        DIRECTORIES.merge(dir, 0L, Long::sum); // now the most recently used
+        var it = DIRECTORIES.entrySet().iterator();
+        while (bytes + size > budgetBytes && it.hasNext()) {
+            var oldest = it.next();
+            if (!oldest.getKey().equals(dir)) {
+                String prefix = oldest.getKey() + "/";
+                BATCHES.keySet().removeIf(p -> p.startsWith(prefix) && p.indexOf('/', prefix.length()) < 0);
+                bytes -= oldest.getValue();
+                it.remove();
+            }
+        }
         if (bytes + size <= budgetBytes && BATCHES.putIfAbsent(path, batch) == null) {
             bytes += size;
+            DIRECTORIES.merge(dir, size, Long::sum);
         }
+    }
+
+    private static String directory(String path) {
+        return path.substring(0, Math.max(0, path.lastIndexOf('/')));
     }
 
     /** Whether every one of {@code paths} is held (in this JVM). */
@@ -60,8 +79,8 @@ final class BatchCache {
     /** Empties the cache. */
     static synchronized void clear() {
         BATCHES.clear();
+        DIRECTORIES.clear();
         HITS.reset();
         bytes = 0;
-        directory = "";
     }
 }

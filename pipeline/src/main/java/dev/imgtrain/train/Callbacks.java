@@ -33,6 +33,16 @@ public final class Callbacks {
     }
 
     /**
+     * {@code train.lr-decay}: a step schedule (Keras' {@code LearningRateScheduler} with a step function, or
+     * {@code ExponentialDecay} per epoch with {@code every = 1}): after epoch {@code after} and every {@code every}
+     * epochs from there, {@code lr = max(lr * factor, min-lr)}.
+     */
+    public record LrDecay(boolean enabled, double factor, int every, int after, double minLr) {
+        /** Off: the learning rate changes only by the other rules. */
+        public static final LrDecay OFF = new LrDecay(false, 0.5, 1, 1, 0);
+    }
+
+    /**
      * What the driver does after an epoch: train the next one with {@code nextLr} ({@code lrChange} says why it
      * changed, null when it did not), or stop ({@code stop} says why; null: go on).
      */
@@ -41,6 +51,7 @@ public final class Callbacks {
 
     private final EarlyStopping early;
     private final ReduceLrOnPlateau plateau;
+    private final LrDecay decay;
     private double lr;
     private double best;
     private int bestEpoch;
@@ -49,17 +60,19 @@ public final class Callbacks {
     private int plateauWait;
     private int cooldownLeft;
 
-    public Callbacks(EarlyStopping early, ReduceLrOnPlateau plateau, double initialLr) {
+    public Callbacks(EarlyStopping early, ReduceLrOnPlateau plateau, LrDecay decay, double initialLr) {
         this.early = early;
         this.plateau = plateau;
+        this.decay = decay;
         this.lr = initialLr;
         this.best = worst(early.monitor());
         this.plateauBest = worst(plateau.monitor());
     }
 
     /** The callbacks' state after the epochs of {@code metrics} (a resumed run's), and the last epoch's decision. */
-    static Replayed replay(EarlyStopping early, ReduceLrOnPlateau plateau, double initialLr, List<EpochMetrics> metrics) {
-        Callbacks callbacks = new Callbacks(early, plateau, initialLr);
+    static Replayed replay(EarlyStopping early, ReduceLrOnPlateau plateau, LrDecay decay, double initialLr,
+                           List<EpochMetrics> metrics) {
+        Callbacks callbacks = new Callbacks(early, plateau, decay, initialLr);
         Decision last = null;
         for (EpochMetrics m : metrics) {
             last = callbacks.afterEpoch(m);
@@ -93,7 +106,7 @@ public final class Callbacks {
     }
 
     public boolean active() {
-        return early.enabled() || plateau.enabled();
+        return early.enabled() || plateau.enabled() || decay.enabled();
     }
 
     /** Decides after {@code m}, the epoch just trained with {@link #learningRate()}. */
@@ -135,6 +148,14 @@ public final class Callbacks {
                     plateauWait = 0;
                 }
             }
+        }
+        if (decay.enabled() && m.epoch() >= decay.after() && (m.epoch() - decay.after()) % decay.every() == 0
+                && lr > decay.minLr()) {
+            double next = Math.max(lr * decay.factor(), decay.minLr());
+            String step = String.format(Locale.ROOT, "lr-decay: after epoch %d; learning rate %s -> %s", m.epoch(),
+                    number(lr), number(next));
+            change = change == null ? step : change + "; " + step;
+            lr = next;
         }
         return new Decision(lr, change, stop);
     }

@@ -73,10 +73,14 @@ public final class TrainJob {
      * Mini-batch files shared by runs that would write the same ones (a sweep's trials with the same split, seed,
      * subset, batch size and workers): {@code export} writes them into a directory the provider owns, once per key;
      * later runs with that key get the same files. The files are a function of the key alone (see
-     * {@link MiniBatches#export}), so a run trains on exactly what it would have written itself.
+     * {@link MiniBatches#export}), so a run trains on exactly what it would have written itself. Likewise a frame read
+     * again and again (the validation split): {@code persisted} gives it persisted, once for all runs with a frame of
+     * the same meaning, and unpersists it when the provider is closed.
      */
     public interface SharedBatches {
         List<String> files(String key, java.util.function.Function<Path, List<String>> export);
+
+        Dataset<Row> persisted(Dataset<Row> frame);
     }
 
     public static TrainResult run(SparkSession spark, PipelineConfig config, Warehouse warehouse) {
@@ -146,8 +150,12 @@ public final class TrainJob {
         Resume from = resume;
 
         Dataset<Row> features = spark.read().parquet(warehouse.featuresDir(config.dataset()).toString());
-        Splits splits = Splits.of(features, tc);
-        long trainExamples = splits.train().count();
+        Splits read = Splits.of(features, tc);
+        long trainExamples = read.train().count();
+        // Validated after every epoch: kept by Spark after its first read rather than read and filtered out of the
+        // whole train split again each time (a tenth of MNIST's train is 19 MB of floats). A sweep's trials share it.
+        Splits splits = new Splits(read.train(), shared != null ? shared.persisted(read.validation())
+                : read.validation().persist(org.apache.spark.storage.StorageLevel.MEMORY_AND_DISK()), read.validationName());
 
         java.util.function.Function<Path, List<String>> export = exportDir -> {
             // One writing task per worker, whatever the cluster: the same batches (and run) on local[2] and a cluster.
@@ -180,6 +188,9 @@ public final class TrainJob {
                         lock, gate);
             });
         } finally {
+            if (shared == null) {
+                splits.validation().unpersist();
+            }
             jsc.setJobDescription(null);
         }
     }
@@ -209,7 +220,7 @@ public final class TrainJob {
         MultiLayerNetwork network = NetworkFactory.network(config.model(), manifest.features(), manifest.numClasses(), tc.seed());
         int firstEpoch = 1;
         double initialLr = config.model().updater().learningRate();
-        Callbacks callbacks = new Callbacks(tc.earlyStopping(), tc.reduceLrOnPlateau(), initialLr);
+        Callbacks callbacks = new Callbacks(tc.earlyStopping(), tc.reduceLrOnPlateau(), tc.lrDecay(), initialLr);
         boolean stoppedBefore = false;
         if (tc.callbacksActive() && tc.validationFraction() == 0) {
             List<String> active = new ArrayList<>();
@@ -234,10 +245,11 @@ public final class TrainJob {
                     resume.checkpoint(), tc.epochs());
             // The callbacks decide from the epochs' metrics alone: replaying them gives their state (counters, best
             // epoch, learning rate) as the uninterrupted run had it.
-            callbacks = Callbacks.replay(tc.earlyStopping(), tc.reduceLrOnPlateau(), initialLr, resume.metrics()).callbacks();
+            callbacks = Callbacks.replay(tc.earlyStopping(), tc.reduceLrOnPlateau(), tc.lrDecay(), initialLr,
+                    resume.metrics()).callbacks();
             if (callbacks.learningRate() != initialLr) {
                 network.setLearningRate(callbacks.learningRate());
-                LOG.info("train {}: learning rate {} (reduce-lr-on-plateau, from the epochs before)", runId,
+                LOG.info("train {}: learning rate {} (the learning-rate rules, from the epochs before)", runId,
                         Callbacks.number(callbacks.learningRate()));
             }
             EpochMetrics last = resume.metrics().get(resume.metrics().size() - 1);

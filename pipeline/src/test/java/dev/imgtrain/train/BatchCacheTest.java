@@ -1,0 +1,62 @@
+package dev.imgtrain.train;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The cache's budget across directories: the trials of a sweep run side by side, each over its own batch files. */
+class BatchCacheTest {
+    /** 10 examples of 6 features and 4 labels: 400 bytes. */
+    private static DataSet batch() {
+        return new DataSet(Nd4j.rand(10, 6), Nd4j.rand(10, 4));
+    }
+
+    @AfterEach
+    void empty() {
+        BatchCache.clear();
+    }
+
+    @Test
+    void directoriesShareTheBudgetAndTheLeastRecentlyUsedGoesFirst() {
+        long budget = 2_000; // five batches
+        BatchCache.offer("/w/a/0", batch(), budget);
+        BatchCache.offer("/w/a/1", batch(), budget);
+        BatchCache.offer("/w/b/0", batch(), budget);
+        BatchCache.offer("/w/a/2", batch(), budget); // a used after b
+        assertEquals(4, BatchCache.size()[0], "two directories side by side, both kept");
+        assertNotNull(BatchCache.get("/w/a/0"));
+        assertNotNull(BatchCache.get("/w/b/0"));
+
+        BatchCache.offer("/w/c/0", batch(), budget); // fits: five batches
+        assertEquals(5, BatchCache.size()[0]);
+        BatchCache.offer("/w/c/1", batch(), budget); // does not: b, the least recently offered, goes whole
+        assertNull(BatchCache.get("/w/b/0"));
+        assertNotNull(BatchCache.get("/w/a/2"));
+        assertEquals(java.util.List.of(5L, 2_000L), java.util.List.of(BatchCache.size()[0], BatchCache.size()[1]));
+
+        for (int i = 2; i < 8; i++) {
+            BatchCache.offer("/w/c/" + i, batch(), budget); // a goes too, then c stops at the budget
+        }
+        assertTrue(BatchCache.holdsAll(java.util.List.of("/w/c/0", "/w/c/1", "/w/c/2", "/w/c/3", "/w/c/4")));
+        assertFalse(BatchCache.holdsAll(java.util.List.of("/w/c/5")), "a directory never drops its own batches");
+        assertNull(BatchCache.get("/w/a/0"));
+        assertEquals(2_000L, BatchCache.size()[1]);
+    }
+
+    @Test
+    void aBatchLargerThanTheBudgetIsNotKeptAndDropsNothingItCannotUse() {
+        BatchCache.offer("/w/a/0", batch(), 400);
+        BatchCache.offer("/w/a/1", batch(), 400);
+        assertEquals(1, BatchCache.size()[0]);
+        BatchCache.offer("/w/b/0", batch(), 0); // a run with batch-cache-mb = 0 in the same JVM
+        assertNull(BatchCache.get("/w/b/0"));
+        assertNotNull(BatchCache.get("/w/a/0"), "what another run cached stays");
+    }
+}
