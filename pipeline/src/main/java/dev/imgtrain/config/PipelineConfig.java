@@ -91,11 +91,11 @@ public record PipelineConfig(String dataset, String format, String source, Strin
                             Checks.doubleIn(c, "train.reduce-lr-on-plateau.min-delta", 0, 1000),
                             Checks.intIn(c, "train.reduce-lr-on-plateau.cooldown", 0, 10_000),
                             Checks.doubleIn(c, "train.reduce-lr-on-plateau.min-lr", 0, 1000)),
-                    new dev.imgtrain.train.Callbacks.LrDecay(c.getBoolean("train.lr-decay.enabled"),
-                            factor(c, "train.lr-decay.factor"),
-                            Checks.intIn(c, "train.lr-decay.every", 1, 10_000),
-                            Checks.intIn(c, "train.lr-decay.after", 1, 10_000),
-                            Checks.doubleIn(c, "train.lr-decay.min-lr", 0, 1000)),
+                    new dev.imgtrain.train.Callbacks.LrDecay(effective.getBoolean("model.lr-decay.enabled"),
+                            factor(effective, "model.lr-decay.factor"),
+                            Checks.intIn(effective, "model.lr-decay.every", 1, 10_000),
+                            Checks.intIn(effective, "model.lr-decay.after", 1, 10_000),
+                            Checks.doubleIn(effective, "model.lr-decay.min-lr", 0, 1000)),
                     Checks.oneOf(c, "train.keep-checkpoints", "all", "last", "best"));
         }
 

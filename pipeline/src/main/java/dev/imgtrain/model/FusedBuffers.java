@@ -46,6 +46,11 @@ final class FusedBuffers {
     final float[] chunkParams = new float[CHUNK];
     final float[] chunkGradient = new float[CHUNK];
     final float[] chunkState = new float[CHUNK];
+    /** A tile of a weight gradient (FusedStep.TILE_COLUMNS columns), grown to the widest layer input seen. */
+    FloatBuffer tileBuffer;
+    private FloatPointer tilePointer;
+    /** Pointers into the δ buffers at a column (one per layer, re-aimed: no allocation per step). */
+    private FloatPointer[] deltaColumn;
     /** Pointers re-aimed at each mini-batch's features and labels (no allocation per step). */
     final FusedStep.Address features = new FusedStep.Address();
     final FusedStep.Address labels = new FusedStep.Address();
@@ -76,6 +81,10 @@ final class FusedBuffers {
             actPointer[l] = new FloatPointer(act[l]);
             deltaPointer[l] = new FloatPointer(delta[l]);
         }
+        deltaColumn = new FloatPointer[layers];
+        for (int l = 0; l < layers; l++) {
+            deltaColumn[l] = new FloatPointer(deltaPointer[l]);
+        }
         FloatBuffer one = direct(newRows);
         for (int i = 0; i < newRows; i++) {
             one.put(i, 1f);
@@ -84,6 +93,20 @@ final class FusedBuffers {
         ones = new FloatPointer(one);
         rows = newRows;
         ALLOCATIONS.increment();
+    }
+
+    /** The weight-gradient tile, holding at least {@code floats}. */
+    FloatPointer tile(long floats) {
+        if (tileBuffer == null || tileBuffer.capacity() < floats) {
+            tileBuffer = direct(floats);
+            tilePointer = new FloatPointer(tileBuffer);
+        }
+        return tilePointer;
+    }
+
+    /** Layer l's δ from column {@code column} of its first row (row-major, so the leading dimension stays its width). */
+    FloatPointer deltaAt(int l, int column) {
+        return deltaColumn[l].position(deltaPointer[l].position() + column);
     }
 
     private static FloatBuffer direct(long floats) {

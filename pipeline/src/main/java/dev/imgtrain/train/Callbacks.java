@@ -33,7 +33,7 @@ public final class Callbacks {
     }
 
     /**
-     * {@code train.lr-decay}: a step schedule (Keras' {@code LearningRateScheduler} with a step function, or
+     * {@code model.lr-decay} (a preset setting, like the learning rate it changes): a step schedule (Keras' {@code LearningRateScheduler} with a step function, or
      * {@code ExponentialDecay} per epoch with {@code every = 1}): after epoch {@code after} and every {@code every}
      * epochs from there, {@code lr = max(lr * factor, min-lr)}.
      */

@@ -32,7 +32,8 @@ class ConfigLoaderTest {
         assertEquals(2, c.train().prefetch());
         assertEquals(1024, c.train().batchCacheMb());
         assertEquals("rmsprop", c.model().updater().name());
-        assertEquals(0.001, c.model().updater().learningRate());
+        assertEquals(0.002, c.model().updater().learningRate());
+        assertEquals(new dev.imgtrain.train.Callbacks.LrDecay(true, 0.6, 1, 2, 0), c.train().lrDecay(), "the preset's schedule");
         assertEquals(512, c.model().hidden().get(0).units());
     }
 
@@ -257,6 +258,6 @@ class ConfigLoaderTest {
     void renderedConfigHoldsTheEffectiveValues() {
         String rendered = new ConfigLoader().withFlag("train.epochs", 4).load().rendered();
         assertTrue(rendered.contains("\"epochs\" : 4"), rendered);
-        assertTrue(rendered.contains("\"learning-rate\" : 0.001"), rendered);
+        assertTrue(rendered.contains("\"learning-rate\" : 0.002"), rendered);
     }
 }

@@ -80,6 +80,42 @@ class IngestIT {
     }
 
     @Test
+    void aSweepTakesTheWarehousesFeaturesOnlyWhenTheyComeFromTheVeryArchivesAtTheSource(@TempDir Path tmp)
+            throws Exception {
+        Path source = IdxFixtures.writeValidMnist(tmp.resolve("src"), 30, 12);
+        String src = source.toString();
+        Warehouse warehouse = warehouse(tmp.resolve("wh"));
+        assertEquals("not ingested and preprocessed in this warehouse yet",
+                IngestJob.notUpToDate(spark, "mnist", "", src, warehouse));
+        IngestJob.run(spark, DatasetSpec.MNIST, src, warehouse);
+        assertEquals("not ingested and preprocessed in this warehouse yet",
+                IngestJob.notUpToDate(spark, "mnist", "", src, warehouse), "ingested, not preprocessed");
+        PreprocessJob.run(spark, "mnist", warehouse, 1);
+        assertEquals(null, IngestJob.notUpToDate(spark, "mnist", "", src, warehouse));
+        assertEquals("an image folder is ingested every time", IngestJob.notUpToDate(spark, "mnist", "folder", src, warehouse));
+
+        // One byte of one archive changed, its size the same: only the digest tells.
+        Path labels = source.resolve(IdxFixtures.TRAIN_LABELS);
+        byte[] original = Files.readAllBytes(labels);
+        byte[] changed = original.clone();
+        changed[changed.length - 5] ^= 1;
+        Files.write(labels, changed);
+        String why = IngestJob.notUpToDate(spark, "mnist", "", src, warehouse);
+        assertTrue(why != null && why.endsWith(IdxFixtures.TRAIN_LABELS + " changed since it was ingested (its SHA-256 "
+                + "differs)"), why);
+        Files.delete(labels);
+        assertTrue(IngestJob.notUpToDate(spark, "mnist", "", src, warehouse).endsWith(IdxFixtures.TRAIN_LABELS
+                + " is not the file ingested last"));
+        Files.write(labels, original);
+        assertEquals(null, IngestJob.notUpToDate(spark, "mnist", "", src, warehouse), "the same bytes again");
+
+        // Ingested again and not yet preprocessed: the features are older than the manifest.
+        Thread.sleep(5);
+        IngestJob.run(spark, DatasetSpec.MNIST, src, warehouse);
+        assertEquals("the features are older than the last ingest", IngestJob.notUpToDate(spark, "mnist", "", src, warehouse));
+    }
+
+    @Test
     void aFailedIngestLeavesThePreviousCommitUntouched(@TempDir Path tmp) throws Exception {
         Path good = IdxFixtures.writeValidMnist(tmp.resolve("good"), 20, 10);
         Warehouse warehouse = warehouse(tmp.resolve("wh"));

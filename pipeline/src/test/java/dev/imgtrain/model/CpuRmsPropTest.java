@@ -110,7 +110,7 @@ class CpuRmsPropTest {
         // What Spark broadcasts to the workers: the JSON round trip gives the same updater class and values.
         MultiLayerConfiguration copy = MultiLayerConfiguration.fromJson(net.getLayerWiseConfigurations().toJson());
         CpuRmsProp updater = (CpuRmsProp) ((BaseLayer) copy.getConf(0).getLayer()).getIUpdater();
-        assertEquals(0.001, updater.getLearningRate());
+        assertEquals(0.002, updater.getLearningRate());
         assertEquals(0.9, updater.getRmsDecay());
         assertEquals(1e-7, updater.getEpsilon());
 

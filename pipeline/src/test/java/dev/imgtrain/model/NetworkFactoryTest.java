@@ -36,7 +36,7 @@ class NetworkFactoryTest {
         assertInstanceOf(ActivationSoftmax.class, out.getActivationFn());
         assertEquals("LossMCXENT", out.getLossFn().getClass().getSimpleName());
         RmsProp updater = (RmsProp) ((BaseLayer) hidden).getIUpdater();
-        assertEquals(0.001, updater.getLearningRate());
+        assertEquals(0.002, updater.getLearningRate(), "the preset's starting rate (its lr-decay lowers it later)");
         assertEquals(0.9, updater.getRmsDecay());
     }
 
