@@ -115,7 +115,7 @@ write_conf() {
     dfs.namenode.file.close.num-committed-allowed 1 dfs.client.block.write.locateFollowingBlock.initial.delay.ms 10
   # Memory is checked (the physical memory of each container's process tree), virtual memory is not: a JVM reserves
   # far more address space than it uses. The disk checker is relaxed: a nearly full disk of a developer machine would
-  # otherwise mark the only NodeManager unhealthy, and no container would ever start. A NodeManager silent for 20 s
+  # otherwise mark the only NodeManager unhealthy, and no container would ever start. A NodeManager silent for 10 s
   # (it reports every second) is lost, and its containers with it (YARN's default: 10 min).
   site yarn-site.xml yarn.resourcemanager.hostname 127.0.0.1 \
     yarn.resourcemanager.bind-host 127.0.0.1 yarn.nodemanager.bind-host 127.0.0.1 \
@@ -132,7 +132,7 @@ write_conf() {
     yarn.nodemanager.disk-health-checker.max-disk-utilization-per-disk-percentage 99.5 \
     yarn.log-aggregation-enable true yarn.nodemanager.remote-app-log-dir /tmp/logs \
     yarn.log.server.url "" \
-    yarn.nodemanager.delete.debug-delay-sec 600 yarn.nm.liveness-monitor.expiry-interval-ms 20000 \
+    yarn.nodemanager.delete.debug-delay-sec 600 yarn.nm.liveness-monitor.expiry-interval-ms 10000 \
     yarn.resourcemanager.scheduler.class \
     org.apache.hadoop.yarn.server.resourcemanager.scheduler.capacity.CapacityScheduler
   # One queue; the application masters (a cluster-mode driver each) may take half the memory, not the default 10 %.

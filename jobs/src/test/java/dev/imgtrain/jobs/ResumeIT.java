@@ -50,7 +50,7 @@ class ResumeIT {
     }
 
     private static List<String> train(String runId, String... more) {
-        List<String> args = new ArrayList<>(List.of("train", "--warehouse", wh.toString(), "--epochs", "6", "--workers", "1",
+        List<String> args = new ArrayList<>(List.of("train", "--warehouse", wh.toString(), "--epochs", "6", "--workers", "2",
                 "--run-id", runId, "--set", "train.max-examples=10000"));
         args.addAll(List.of(more));
         return args;
@@ -66,8 +66,10 @@ class ResumeIT {
 
     @Test
     void aDriverKilledInEpochThreeResumesThereAndEndsLikeAnUninterruptedRun() throws Exception {
-        String[] whole = CliParsingTest.execute(train("whole").toArray(String[]::new));
-        assertEquals("0", whole[0], whole[1]);
+        // Every attempt through the launcher: the test JVM's ND4J loads its bundled OpenBLAS, the launcher Debian's, and
+        // their kernels round a step's products differently (epoch 2: 0.8927 against 0.8946).
+        Launched whole = Launched.run(train("whole"), Map.of());
+        assertEquals(0, whole.code(), whole.output());
 
         Process p = Launched.start(train("resumed"), Map.of());
         StringBuilder seen = new StringBuilder();
@@ -90,15 +92,15 @@ class ResumeIT {
         Path lock = wh.resolve("_locks/run-resumed.lock");
         assertEquals(p.pid(), Warehouse.JSON.readTree(lock.toFile()).get("pid").asLong(), "the kill left its lock");
 
-        String[][] again = new String[1][];
-        String log = CliParsingTest.stdout(() -> again[0] = CliParsingTest.execute(train("resumed").toArray(String[]::new)));
-        assertEquals("0", again[0][0], again[0][1] + log);
+        Launched again = Launched.run(train("resumed"), Map.of());
+        assertEquals(0, again.code(), again.output());
+        assertTrue(again.output().contains("resuming after epoch 2"), again.output());
         List<JsonNode> resumed = metrics("resumed");
         List<JsonNode> uninterrupted = metrics("whole");
         assertEquals(List.of(1, 2, 3, 4, 5, 6), resumed.stream().map(m -> m.path("epoch").asInt()).toList(), "each epoch once");
         double a = uninterrupted.get(5).path("val_accuracy").asDouble();
         double b = resumed.get(5).path("val_accuracy").asDouble();
-        assertEquals(a, b, 0.0005, "final accuracy to 3 decimals: " + a + " vs " + b);
+        assertEquals(a, b, 0.0, "the resumed run's last epoch is the uninterrupted one's: " + a + " vs " + b);
         assertEquals(uninterrupted.get(1).path("val_accuracy").asDouble(), resumed.get(1).path("val_accuracy").asDouble(), 0.0,
                 "epochs before the kill are the killed attempt's own lines");
         try (var scratch = Files.list(wh.resolve("_tmp"))) {
