@@ -4,6 +4,7 @@
 # this machine, each into a fresh warehouse holding the ingested and preprocessed MNIST (copied, untimed: only the
 # trials are compared). Prints the comparison and writes it to docs/asha.json (commit, machine, figures).
 #   deploy/local/asha-bench.sh [extra imgtrain sweep options; default --parallel 2]
+# IMGTRAIN_ASHA_ORDER="mnist-asha-full mnist-asha" runs the full search first (the machine's speed drifts over minutes).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$root"
@@ -15,7 +16,8 @@ opts=("$@")
 bin/imgtrain ingest --source data/mnist --warehouse "$work/base" >/dev/null 2>&1
 bin/imgtrain preprocess --warehouse "$work/base" >/dev/null 2>&1
 declare -A took
-for sweep in mnist-asha mnist-asha-full; do
+read -r -a sweeps <<<"${IMGTRAIN_ASHA_ORDER:-mnist-asha mnist-asha-full}"
+for sweep in "${sweeps[@]}"; do
   rm -rf "${work:?}/$sweep"
   cp -r "$work/base" "$work/$sweep"
   start=$(date +%s.%N)
@@ -25,9 +27,10 @@ for sweep in mnist-asha mnist-asha-full; do
   echo "$sweep: ${took[$sweep]} s ($(grep -o 'sweep [^ ]*: [0-9]* trials.*' "$work/$sweep.log" | tail -1))"
 done
 python3 - "$work" "${took[mnist-asha]}" "${took[mnist-asha-full]}" "$(git rev-parse --short HEAD)$(git diff --quiet || echo -dirty)" \
-  "$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)" "${opts[*]}" <<'PY'
+  "$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)" "${opts[*]}" "${sweeps[*]}" <<'PY'
 import json, sys, datetime
 work, asha_s, full_s, commit, machine, opts = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), sys.argv[4], sys.argv[5], sys.argv[6]
+took_order = sys.argv[7].split()
 def board(sweep):
     return json.load(open(f"{work}/{sweep}/sweeps/{sweep}/leaderboard.json"))
 asha, full = board("mnist-asha"), board("mnist-asha-full")
@@ -38,7 +41,7 @@ epochs_full = sum(r["epochs"] for r in done(full))
 completed = sum(1 for r in done(asha) if r.get("outcome", "").startswith("completed"))
 out = {
     "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"), "commit": commit,
-    "machine": machine, "sweep_options": opts,
+    "machine": machine, "sweep_options": opts, "order": list(took_order),
     "trials": len(full), "asha_trials_done": len(done(asha)), "full_trials_done": len(done(full)),
     "asha_completed_trials": completed,
     "asha_best_run": best_asha["run_id"], "asha_best_val_accuracy": best_asha["final_val_accuracy"],

@@ -29,8 +29,9 @@ import java.util.Set;
  * uncommitted with its checkpoint (TrainJob's {@link TrainJob.EpochGate#PAUSE}). Whenever a slot is free
  * ({@code --parallel N} slots), {@link #next} looks from the highest rung down for a paused trial that is among the
  * best {@code floor(n / eta)} of the {@code n} results at its rung and not yet promoted, and promotes it: it resumes
- * from its checkpoint and trains to the next rung (never from epoch 1). Only when none can be promoted does a new
- * trial start. A trial that reaches {@code max-epochs} is committed as completed. When no trial is left to start and
+ * from its checkpoint and trains to the next rung (never from epoch 1). A trial whose own promotion is what its slot
+ * would be given next does not pause: the same promotion is recorded and it trains on with the network it holds. Only
+ * when none can be promoted does a new trial start. A trial that reaches {@code max-epochs} is committed as completed. When no trial is left to start and
  * none can be promoted, the paused ones are committed where they stopped ("stopped at rung k").
  *
  * <p>Every result and promotion is appended, in the order it happened, to {@code sweeps/<id>/asha.jsonl} (rewritten
@@ -111,7 +112,43 @@ final class AshaGate implements TrainJob.EpochGate {
         if (find("promotion", runId, rung) != null) {
             return null;
         }
-        return finishing ? stopReason(runId, rung) : PAUSE;
+        if (finishing) {
+            return stopReason(runId, rung);
+        }
+        if (promotesItself(runId)) {
+            // The job this trial's slot would be given next is this trial's promotion: it goes on with the network it
+            // holds instead of pausing, being committed nothing, and resuming from the checkpoint it just wrote.
+            promote(runId, rung);
+            return null;
+        }
+        return PAUSE;
+    }
+
+    /**
+     * Whether {@link #next}, asked by {@code runId}'s slot once the trial paused, would promote {@code runId} itself:
+     * no trial of a killed sweep is waiting to continue, and the first promotable trial, looking from the highest rung
+     * down, is this one.
+     */
+    private boolean promotesItself(String runId) {
+        for (String id : order) {
+            if (!finished.contains(id) && !running.contains(id) && inFlight(id)) {
+                return false;
+            }
+        }
+        for (int rung = asha.rungs().size() - 1; rung >= 0; rung--) {
+            String promote = promotable(rung, runId);
+            if (promote != null) {
+                return promote.equals(runId);
+            }
+        }
+        return false;
+    }
+
+    private void promote(String runId, int rung) {
+        record(new Event(events.size() + 1, "promotion", runId, rung, asha.rungs().get(rung), Double.NaN,
+                Instant.now().toString()));
+        LOG.info("ASHA: {} promoted from rung {} to {}", runId, rung, rung + 1 < asha.rungs().size()
+                ? "rung " + (rung + 1) : asha.maxEpochs() + " epochs");
     }
 
     private String stopReason(String runId, int rung) {
@@ -140,12 +177,9 @@ final class AshaGate implements TrainJob.EpochGate {
             }
         }
         for (int rung = asha.rungs().size() - 1; rung >= 0; rung--) {
-            String promote = promotable(rung);
+            String promote = promotable(rung, null);
             if (promote != null) {
-                record(new Event(events.size() + 1, "promotion", promote, rung, asha.rungs().get(rung), Double.NaN,
-                        Instant.now().toString()));
-                LOG.info("ASHA: {} promoted from rung {} to {}", promote, rung, rung + 1 < asha.rungs().size()
-                        ? "rung " + (rung + 1) : asha.maxEpochs() + " epochs");
+                promote(promote, rung);
                 return start(promote, "continue");
             }
         }
@@ -219,14 +253,18 @@ final class AshaGate implements TrainJob.EpochGate {
         return top;
     }
 
-    /** The best paused trial at {@code rung} among its best floor(n / eta), not yet promoted; null when none. */
-    private String promotable(int rung) {
+    /**
+     * The best paused trial at {@code rung} among its best floor(n / eta), not yet promoted; null when none.
+     * {@code asking}, when not null, is a running trial that counts as paused (it has just reached the rung).
+     */
+    private String promotable(int rung, String asking) {
         List<Event> here = new ArrayList<>(results(rung));
         int kept = kept(here.size());
         here.sort(Comparator.comparingDouble((Event e) -> asha.mode().equals("max") ? -e.metric() : e.metric())
                 .thenComparingInt(Event::order));
         for (Event e : here.subList(0, kept)) {
-            if (find("promotion", e.runId(), rung) == null && !running.contains(e.runId()) && !finished.contains(e.runId())) {
+            if (find("promotion", e.runId(), rung) == null && (!running.contains(e.runId()) || e.runId().equals(asking))
+                    && !finished.contains(e.runId())) {
                 return e.runId();
             }
         }

@@ -36,6 +36,7 @@ final class SweepBatches implements TrainJob.SharedBatches, AutoCloseable {
     private final Map<String, Set> sets = new HashMap<>();
     private final Map<String, Object> locks = new HashMap<>();
     private final List<Dataset<Row>> persisted = new ArrayList<>();
+    private final Map<Dataset<Row>, Long> counted = new java.util.LinkedHashMap<>();
     private final Dataset<Row> test;
 
     SweepBatches(Warehouse warehouse, String sweepId, Dataset<Row> test) {
@@ -58,6 +59,27 @@ final class SweepBatches implements TrainJob.SharedBatches, AutoCloseable {
         frame.persist(StorageLevel.MEMORY_AND_DISK());
         persisted.add(frame);
         return frame;
+    }
+
+    /**
+     * The rows of {@code frame}, counted once for the whole sweep: every trial (and every resumption of a paused ASHA
+     * trial) with the same split would otherwise count its train split again, a Spark job over the whole features
+     * table.
+     */
+    @Override
+    public long count(Dataset<Row> frame) {
+        synchronized (counted) {
+            for (Map.Entry<Dataset<Row>, Long> c : counted.entrySet()) {
+                if (c.getKey().sameSemantics(frame)) {
+                    return c.getValue();
+                }
+            }
+        }
+        long rows = frame.count(); // outside the lock: trials with other splits count at the same time
+        synchronized (counted) {
+            counted.put(frame, rows);
+        }
+        return rows;
     }
 
     /** The test split every trial is evaluated on. */

@@ -23,7 +23,7 @@ import java.util.List;
  * the mini-batch files and each epoch's order come from the seed, so the resumed run sees what the uninterrupted one
  * would have. The configuration must be the one the run started with (except the number of epochs).
  */
-record Resume(int epoch, Path checkpoint, List<EpochMetrics> metrics, String jsonl) {
+record Resume(int epoch, Path checkpoint, MultiLayerNetwork saved, List<EpochMetrics> metrics, String jsonl) {
     private static final Logger LOG = LoggerFactory.getLogger(Resume.class);
     /** Configuration keys a resumed run may change. */
     private static final List<String> MAY_CHANGE = List.of("epochs", "fresh", "if-committed");
@@ -40,8 +40,9 @@ record Resume(int epoch, Path checkpoint, List<EpochMetrics> metrics, String jso
         for (int epoch = Math.min(lines.size(), config.train().epochs()); epoch >= 1; epoch--) {
             Path checkpoint = TrainJob.checkpointFile(runDir, epoch);
             if (warehouse.exists(checkpoint)) {
+                MultiLayerNetwork saved;
                 try {
-                    ModelStore.load(warehouse, checkpoint);
+                    saved = ModelStore.load(warehouse, checkpoint); // read once: checked here, restored from below
                 } catch (DamagedFileException damaged) {
                     LOG.warn("train {}: not resuming from {}: {}; trying the checkpoint before it", runId,
                             checkpoint.getName(), damaged.getMessage());
@@ -53,7 +54,7 @@ record Resume(int epoch, Path checkpoint, List<EpochMetrics> metrics, String jso
                     metrics.add(EpochMetrics.parse(line));
                     jsonl.append(line).append('\n');
                 }
-                return new Resume(epoch, checkpoint, metrics, jsonl.toString());
+                return new Resume(epoch, checkpoint, saved, metrics, jsonl.toString());
             }
         }
         LOG.info("train {}: {} holds no good epoch checkpoint to resume from; training from epoch 1", runId, runDir);
@@ -61,9 +62,8 @@ record Resume(int epoch, Path checkpoint, List<EpochMetrics> metrics, String jso
         return null;
     }
 
-    /** Puts the checkpoint's parameters and updater state into {@code network} (built by NetworkFactory). */
-    void restore(Warehouse warehouse, MultiLayerNetwork network) {
-        MultiLayerNetwork saved = ModelStore.load(warehouse, checkpoint);
+    /** Puts the checkpoint's parameters and updater state (as read by find) into {@code network} (built by NetworkFactory). */
+    void restore(MultiLayerNetwork network) {
         if (saved.numParams() != network.numParams()) {
             throw new IllegalStateException(checkpoint + ": " + saved.numParams() + " parameters, the configured network has "
                     + network.numParams() + "; --fresh starts the run over");

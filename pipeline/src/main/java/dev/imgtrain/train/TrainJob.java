@@ -75,12 +75,15 @@ public final class TrainJob {
      * later runs with that key get the same files. The files are a function of the key alone (see
      * {@link MiniBatches#export}), so a run trains on exactly what it would have written itself. Likewise a frame read
      * again and again (the validation split): {@code persisted} gives it persisted, once for all runs with a frame of
-     * the same meaning, and unpersists it when the provider is closed.
+     * the same meaning, and unpersists it when the provider is closed; and a frame's row count ({@code count}), counted
+     * once for all runs with a frame of the same meaning (the train split: a Spark job over the whole features table).
      */
     public interface SharedBatches {
         List<String> files(String key, java.util.function.Function<Path, List<String>> export);
 
         Dataset<Row> persisted(Dataset<Row> frame);
+
+        long count(Dataset<Row> frame);
     }
 
     public static TrainResult run(SparkSession spark, PipelineConfig config, Warehouse warehouse) {
@@ -151,7 +154,7 @@ public final class TrainJob {
 
         Dataset<Row> features = spark.read().parquet(warehouse.featuresDir(config.dataset()).toString());
         Splits read = Splits.of(features, tc);
-        long trainExamples = read.train().count();
+        long trainExamples = shared != null ? shared.count(read.train()) : read.train().count();
         // Validated after every epoch: kept by Spark after its first read rather than read and filtered out of the
         // whole train split again each time (a tenth of MNIST's train is 19 MB of floats). A sweep's trials share it.
         Splits splits = new Splits(read.train(), shared != null ? shared.persisted(read.validation())
@@ -236,7 +239,7 @@ public final class TrainJob {
         }
         BlockMomentum momentum = new BlockMomentum(tc.blockMomentum(), tc.blockLearningRate(), tc.blockNesterov());
         if (resume != null) {
-            resume.restore(warehouse, network);
+            resume.restore(network);
             if (momentum.active()) {
                 resume.restore(warehouse, momentum, network.numParams());
             }

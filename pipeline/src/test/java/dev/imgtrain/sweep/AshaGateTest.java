@@ -94,13 +94,13 @@ class AshaGateTest {
         assertEquals(AshaGate.PAUSE, run(gate, new AshaGate.Job("t0", "start"), 1, 0.90));
         assertEquals(new AshaGate.Job("t1", "start"), gate.next());
         assertEquals(AshaGate.PAUSE, run(gate, new AshaGate.Job("t1", "start"), 1, 0.85));
-        assertEquals(new AshaGate.Job("t2", "start"), gate.next());
-        assertEquals(AshaGate.PAUSE, run(gate, new AshaGate.Job("t2", "start"), 1, 0.93));
-        // 3 results at rung 0: the best 1 (t2) is promoted before t3 starts; it resumes after epoch 1 and pauses at 3.
-        AshaGate.Job promoted = gate.next();
-        assertEquals(new AshaGate.Job("t2", "continue"), promoted);
+        AshaGate.Job t2 = gate.next();
+        assertEquals(new AshaGate.Job("t2", "start"), t2);
+        // 3 results at rung 0 once t2 has its own: the best 1 is t2, whose promotion is the next job anyway, so it goes
+        // on without pausing (promoted in the record, before t3 starts) and pauses at rung 1 (epoch 3).
+        assertNull(gate.afterEpoch("t2", epoch(1, 0.93)), "promoted at once");
         assertNull(gate.afterEpoch("t2", epoch(1, 0.93)), "asked again about its rung: promoted, go on");
-        assertEquals(AshaGate.PAUSE, run(gate, promoted, 2, 0.94, 0.95));
+        assertEquals(AshaGate.PAUSE, run(gate, t2, 2, 0.94, 0.95));
         assertEquals(new AshaGate.Job("t3", "start"), gate.next());
         assertEquals(AshaGate.PAUSE, run(gate, new AshaGate.Job("t3", "start"), 1, 0.80));
         // 4 results at rung 0 keep 1 (t2, promoted already), 1 at rung 1 keeps 0, no trial left: the paused ones are
@@ -124,19 +124,21 @@ class AshaGateTest {
     void aRestartedSweepKeepsItsRecordAndResumesTheTrialInFlightFirst() {
         SweepSpec.Asha asha = new SweepSpec.Asha(1, 4, 2, "val_loss", "min");
         AshaGate before = gate(asha, 3);
-        run(before, before.next(), 1, 0.70);                    // t0 pauses at rung 0 (val_loss 0.30)
-        run(before, before.next(), 1, 0.80);                    // t1 pauses at rung 0 (val_loss 0.20): 2 results keep 1
+        run(before, before.next(), 1, 0.80);                    // t0 pauses at rung 0 (val_loss 0.20)
         AshaGate.Job t1 = before.next();
-        assertEquals(new AshaGate.Job("t1", "continue"), t1);   // the best of rung 0 is promoted ... and the sweep dies
-        // A new process (the sweep run again): t1, promoted without a result at rung 1 yet, is resumed first.
+        assertEquals(new AshaGate.Job("t1", "start"), t1);
+        // t1 reaches rung 0 (val_loss 0.30): 2 results keep 1, t0, which its slot promotes next; t1 pauses.
+        assertEquals(AshaGate.PAUSE, run(before, t1, 1, 0.70));
+        assertEquals(new AshaGate.Job("t0", "continue"), before.next()); // ... and the sweep dies
+        // A new process (the sweep run again): t0, promoted without a result at rung 1 yet, is resumed first.
         AshaGate after = gate(asha, 3);
-        assertEquals(new AshaGate.Job("t1", "continue"), after.next());
+        assertEquals(new AshaGate.Job("t0", "continue"), after.next());
         List<AshaGate.Event> recorded = AshaGate.read(new Warehouse(dir.resolve("wh").toString(), new Configuration()),
                 new Path(dir.resolve("wh/sweeps/s/asha.jsonl").toUri()));
-        assertEquals(List.of("result t0 0", "result t1 0", "promotion t1 0"),
+        assertEquals(List.of("result t0 0", "result t1 0", "promotion t0 0"),
                 recorded.stream().map(e -> e.event() + " " + e.runId() + " " + e.rung()).toList());
         assertEquals(List.of(1, 2, 3), recorded.stream().map(AshaGate.Event::order).toList());
         assertTrue(Double.isNaN(recorded.get(2).metric()));
-        assertEquals(0.20, recorded.get(1).metric(), 1e-9);
+        assertEquals(0.30, recorded.get(1).metric(), 1e-9);
     }
 }
