@@ -66,8 +66,8 @@ class ResumeIT {
 
     @Test
     void aDriverKilledInEpochThreeResumesThereAndEndsLikeAnUninterruptedRun() throws Exception {
-        // Every attempt through the launcher: the test JVM's ND4J loads its bundled OpenBLAS, the launcher Debian's, and
-        // their kernels round a step's products differently (epoch 2: 0.8927 against 0.8946).
+        // Every attempt through the launcher: a run in this test JVM (no OMP_NUM_THREADS=1, ND4J's bundled OpenBLAS, the
+        // test class path) ends apart from the launcher's (epoch 2: 0.8927 against 0.8946), not from a fault of resuming.
         Launched whole = Launched.run(train("whole"), Map.of());
         assertEquals(0, whole.code(), whole.output());
 
