@@ -66,8 +66,8 @@ class ResumeIT {
 
     @Test
     void aDriverKilledInEpochThreeResumesThereAndEndsLikeAnUninterruptedRun() throws Exception {
-        // Every attempt through the launcher: a run in this test JVM (no OMP_NUM_THREADS=1, ND4J's bundled OpenBLAS, the
-        // test class path) ends apart from the launcher's (epoch 2: 0.8927 against 0.8946), not from a fault of resuming.
+        // Every attempt through the launcher: a run in this test JVM (ND4J's bundled OpenBLAS, the test class path and JVM
+        // flags) ended apart from the launcher's (epoch 2: 0.8927 against 0.8946), and that is not a fault of resuming.
         Launched whole = Launched.run(train("whole"), Map.of());
         assertEquals(0, whole.code(), whole.output());
 
