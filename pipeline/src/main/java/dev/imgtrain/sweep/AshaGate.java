@@ -31,8 +31,9 @@ import java.util.Set;
  * best {@code floor(n / eta)} of the {@code n} results at its rung and not yet promoted, and promotes it: it resumes
  * from its checkpoint and trains to the next rung (never from epoch 1). A trial whose own promotion is what its slot
  * would be given next does not pause: the same promotion is recorded and it trains on with the network it holds. Only
- * when none can be promoted does a new trial start. A trial that reaches {@code max-epochs} is committed as completed. When no trial is left to start and
- * none can be promoted, the paused ones are committed where they stopped ("stopped at rung k").
+ * when none can be promoted does a new trial start. A trial that reaches {@code max-epochs} is committed as completed.
+ * When no trial is left to start and none can be promoted, the paused ones are committed where they stopped ("stopped
+ * at rung k").
  *
  * <p>Every result and promotion is appended, in the order it happened, to {@code sweeps/<id>/asha.jsonl} (rewritten
  * whole, atomically, before the trial goes on). A sweep run again (after a kill) rebuilds this state from it: trials
@@ -130,10 +131,8 @@ final class AshaGate implements TrainJob.EpochGate {
      * down, is this one.
      */
     private boolean promotesItself(String runId) {
-        for (String id : order) {
-            if (!finished.contains(id) && !running.contains(id) && inFlight(id)) {
-                return false;
-            }
+        if (waitingInFlight() != null) {
+            return false;
         }
         for (int rung = asha.rungs().size() - 1; rung >= 0; rung--) {
             String promote = promotable(rung, runId);
@@ -170,11 +169,9 @@ final class AshaGate implements TrainJob.EpochGate {
         if (finishing) {
             return finish();
         }
-        // Trials in flight when a sweep was killed: promoted without a result at the next rung yet.
-        for (String id : order) {
-            if (!finished.contains(id) && !running.contains(id) && inFlight(id)) {
-                return start(id, "continue");
-            }
+        String resumed = waitingInFlight();
+        if (resumed != null) {
+            return start(resumed, "continue");
         }
         for (int rung = asha.rungs().size() - 1; rung >= 0; rung--) {
             String promote = promotable(rung, null);
@@ -234,6 +231,19 @@ final class AshaGate implements TrainJob.EpochGate {
     /** Started: a result or a promotion recorded for it. */
     private boolean started(String id) {
         return events.stream().anyMatch(e -> e.runId().equals(id));
+    }
+
+    /**
+     * The first trial in flight when a sweep was killed (promoted without a result at the next rung yet) that no slot
+     * has taken up again; null when none.
+     */
+    private String waitingInFlight() {
+        for (String id : order) {
+            if (!finished.contains(id) && !running.contains(id) && inFlight(id)) {
+                return id;
+            }
+        }
+        return null;
     }
 
     /** Promoted from its highest result's rung without a result at the next one yet. */

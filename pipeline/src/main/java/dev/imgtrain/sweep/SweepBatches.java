@@ -51,10 +51,9 @@ final class SweepBatches implements TrainJob.SharedBatches, AutoCloseable {
      */
     @Override
     public synchronized Dataset<Row> persisted(Dataset<Row> frame) {
-        for (Dataset<Row> p : persisted) {
-            if (p.sameSemantics(frame)) {
-                return p;
-            }
+        Dataset<Row> same = sameAs(persisted, frame);
+        if (same != null) {
+            return same;
         }
         frame.persist(StorageLevel.MEMORY_AND_DISK());
         persisted.add(frame);
@@ -69,10 +68,9 @@ final class SweepBatches implements TrainJob.SharedBatches, AutoCloseable {
     @Override
     public long count(Dataset<Row> frame) {
         synchronized (counted) {
-            for (Map.Entry<Dataset<Row>, Long> c : counted.entrySet()) {
-                if (c.getKey().sameSemantics(frame)) {
-                    return c.getValue();
-                }
+            Dataset<Row> same = sameAs(counted.keySet(), frame);
+            if (same != null) {
+                return counted.get(same);
             }
         }
         long rows = frame.count(); // outside the lock: trials with other splits count at the same time
@@ -80,6 +78,16 @@ final class SweepBatches implements TrainJob.SharedBatches, AutoCloseable {
             counted.put(frame, rows);
         }
         return rows;
+    }
+
+    /** The frame among {@code frames} with the meaning of {@code frame} (Spark's sameSemantics); null when none. */
+    private static Dataset<Row> sameAs(Iterable<Dataset<Row>> frames, Dataset<Row> frame) {
+        for (Dataset<Row> f : frames) {
+            if (f.sameSemantics(frame)) {
+                return f;
+            }
+        }
+        return null;
     }
 
     /** The test split every trial is evaluated on. */
