@@ -33,8 +33,14 @@ record Launched(int code, String output) {
     }
 
     private static Launched finish(Process p, long timeoutSeconds, List<String> command) throws Exception {
+        long started = System.nanoTime();
         String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(timeoutSeconds, TimeUnit.SECONDS), "timed out: " + command);
+        // Into the test's report (target/failsafe-reports/*-output.txt): where an integration test's minutes go.
+        String shown = String.join(" ", command.subList(0, Math.min(command.size(), 6)))
+                .replace(S3Server.ROOT.toString() + "/", "");
+        System.out.printf("launched: %s%s: exit %d in %.1f s%n", shown, command.size() > 6 ? " ..." : "", p.exitValue(),
+                (System.nanoTime() - started) / 1e9);
         return new Launched(p.exitValue(), output);
     }
 
