@@ -167,7 +167,7 @@ public final class Benchmarks {
     /** The rows of a features frame, in its order, collected to the driver as mini-batches of {@code batchSize}. */
     private static List<DataSet> inMemory(org.apache.spark.sql.Dataset<Row> rows, int batchSize) {
         List<DataSet> batches = new ArrayList<>();
-        MiniBatches.batches(MiniBatches.examples(rows).collectAsList().iterator(), batchSize).forEachRemaining(batches::add);
+        MiniBatches.batches(MiniBatches.exampleRdd(rows).collect().iterator(), batchSize).forEachRemaining(batches::add);
         return batches;
     }
 

@@ -35,7 +35,7 @@ public final class DistributedEvaluator {
         BroadcastNetwork shipped = BroadcastNetwork.of(jsc, network);
         int numClasses = classes.size();
         try {
-            List<Partial> partials = MiniBatches.examples(rows).javaRDD()
+            List<Partial> partials = MiniBatches.exampleRdd(rows)
                     .mapPartitions(it -> evaluatePartition(it, shipped, numClasses, batchSize))
                     .collect();
             Evaluation total = new Evaluation(numClasses);
