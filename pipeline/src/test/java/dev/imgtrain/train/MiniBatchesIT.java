@@ -106,7 +106,8 @@ class MiniBatchesIT {
         Map<String, Integer> shortPerTask = new HashMap<>();
         for (int i = 0; i < batches.size(); i++) {
             batches.get(i).forEach(id -> seen.merge(id, 1, Integer::sum));
-            String task = a.get(i).replaceAll(".*/(part-\\d+)-batch-\\d+\\.bin$", "$1");
+            String task = a.get(i).replaceAll(".*/(part-\\d+)-batch-\\d+(-partial)?\\.bin$", "$1");
+            assertEquals(batches.get(i).size() < 10, MiniBatches.isPartial(a.get(i)), "a short file's name says so: " + a.get(i));
             if (batches.get(i).size() < 10) {
                 shortPerTask.merge(task, 1, Integer::sum);
                 assertTrue(a.get(i).equals(a.stream().filter(p -> p.contains(task)).reduce((x, y) -> y).orElseThrow()),
