@@ -293,7 +293,7 @@ public final class FusedStep {
             openblas_nolapack.cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, nOut, layer.nIn(), 1f,
                     in, layer.nIn(), w[l], layer.nIn(), 1f, buf.actPointer[l], nOut);
             if (layer.activation() != Activation.SOFTMAX) {
-                activate(z, rows * nOut, layer.activation());
+                activate(buf, z, rows * nOut, layer.activation());
             }
             in = buf.actPointer[l];
         }
@@ -374,7 +374,7 @@ public final class FusedStep {
                 // δ_below = (δ·Wᵀ) ⊙ f'(z_below); the examples' own gradient (l = 0) is never needed.
                 openblas_nolapack.cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, nIn, nOut, 1f,
                         delta, nOut, w[l], nIn, 0f, buf.deltaPointer[l - 1], nIn);
-                derivative(buf.delta[l - 1], buf.act[l - 1], rows * nIn, layers[l - 1].activation());
+                derivative(buf, buf.delta[l - 1], buf.act[l - 1], rows * nIn, layers[l - 1].activation());
             }
             FloatPointer tile = buf.tile((long) nIn * TILE_COLUMNS);
             for (int j = 0; j < nOut; j += TILE_COLUMNS) {
@@ -482,55 +482,72 @@ public final class FusedStep {
         }
     }
 
-    private static void activate(FloatBuffer z, int n, Activation activation) {
-        switch (activation) {
-            case RELU -> {
-                for (int i = 0; i < n; i++) {
-                    float v = z.get(i);
-                    z.put(i, v > 0 ? v : 0f);
+    /**
+     * z = f(z) in place, chunk by chunk through a heap array: the JIT vectorises loops over heap arrays, not over
+     * direct buffers (relu over a 64 x 512 batch: a tenth of a fused step's time outside its products, read and
+     * written element by element through the buffer).
+     */
+    private static void activate(FusedBuffers buf, FloatBuffer z, int n, Activation activation) {
+        if (activation == Activation.IDENTITY) {
+            return;
+        }
+        float[] c = buf.chunkParams;
+        for (int done = 0; done < n; done += FusedBuffers.CHUNK) {
+            int m = Math.min(FusedBuffers.CHUNK, n - done);
+            z.get(done, c, 0, m);
+            switch (activation) {
+                case RELU -> {
+                    // max(v, 0): ND4J's relu (v < 0 ? 0 : v, NaN stays NaN), without a branch per element.
+                    for (int i = 0; i < m; i++) {
+                        c[i] = Math.max(c[i], 0f);
+                    }
                 }
-            }
-            case TANH -> {
-                for (int i = 0; i < n; i++) {
-                    z.put(i, (float) Math.tanh(z.get(i)));
+                case TANH -> {
+                    for (int i = 0; i < m; i++) {
+                        c[i] = (float) Math.tanh(c[i]);
+                    }
                 }
-            }
-            case SIGMOID -> {
-                for (int i = 0; i < n; i++) {
-                    z.put(i, (float) (1 / (1 + Math.exp(-z.get(i)))));
+                case SIGMOID -> {
+                    for (int i = 0; i < m; i++) {
+                        c[i] = (float) (1 / (1 + Math.exp(-c[i])));
+                    }
                 }
+                default -> throw new IllegalStateException(activation.toString());
             }
-            default -> {
-                // identity
-            }
+            z.put(done, c, 0, m);
         }
     }
 
-    /** δ ⊙= f'(z), from the activations a = f(z): relu 1[a > 0], tanh 1 − a², sigmoid a(1 − a). */
-    private static void derivative(FloatBuffer delta, FloatBuffer a, int n, Activation activation) {
-        switch (activation) {
-            case RELU -> {
-                for (int i = 0; i < n; i++) {
-                    if (!(a.get(i) > 0)) {
-                        delta.put(i, 0f);
+    /** δ ⊙= f'(z), from the activations a = f(z): relu 1[a > 0], tanh 1 − a², sigmoid a(1 − a); chunked as above. */
+    private static void derivative(FusedBuffers buf, FloatBuffer delta, FloatBuffer a, int n, Activation activation) {
+        if (activation == Activation.IDENTITY) {
+            return;
+        }
+        float[] d = buf.chunkGradient;
+        float[] v = buf.chunkState;
+        for (int done = 0; done < n; done += FusedBuffers.CHUNK) {
+            int m = Math.min(FusedBuffers.CHUNK, n - done);
+            delta.get(done, d, 0, m);
+            a.get(done, v, 0, m);
+            switch (activation) {
+                case RELU -> {
+                    for (int i = 0; i < m; i++) {
+                        d[i] = v[i] > 0 ? d[i] : 0f;
                     }
                 }
-            }
-            case TANH -> {
-                for (int i = 0; i < n; i++) {
-                    float v = a.get(i);
-                    delta.put(i, delta.get(i) * (1 - v * v));
+                case TANH -> {
+                    for (int i = 0; i < m; i++) {
+                        d[i] *= 1 - v[i] * v[i];
+                    }
                 }
-            }
-            case SIGMOID -> {
-                for (int i = 0; i < n; i++) {
-                    float v = a.get(i);
-                    delta.put(i, delta.get(i) * v * (1 - v));
+                case SIGMOID -> {
+                    for (int i = 0; i < m; i++) {
+                        d[i] *= v[i] * (1 - v[i]);
+                    }
                 }
+                default -> throw new IllegalStateException(activation.toString());
             }
-            default -> {
-                // identity
-            }
+            delta.put(done, d, 0, m);
         }
     }
 

@@ -94,6 +94,18 @@ class FusedStepTest {
     void hundredStepsOfEveryPresetMatchDl4jToFloatRounding(String preset) {
         String[] rate = preset.equals("cifar10-dense-512-256") ? new String[]{"model.updater.learning-rate=0.002"}
                 : new String[0];
+        assertFusedMatchesDl4j(preset, rate);
+    }
+
+    /** The fused step's other hidden activations (no preset uses them): the same 100 steps, the same tolerances. */
+    @ParameterizedTest
+    @ValueSource(strings = {"tanh", "sigmoid", "identity"})
+    void hundredStepsWithOtherHiddenActivationsMatchDl4jToFloatRounding(String activation) {
+        assertFusedMatchesDl4j("mnist-dense-32-16", "model.hidden=[{units=32,activation=" + activation
+                + "},{units=16,activation=" + activation + "}]");
+    }
+
+    private static void assertFusedMatchesDl4j(String preset, String... rate) {
         NetworkSpec fusedSpec = spec(preset, "fused", rate);
         int inputs = preset.startsWith("cifar10") ? 3072 : 784;
         MultiLayerNetwork fused = NetworkFactory.network(fusedSpec, inputs, 10, 42);
