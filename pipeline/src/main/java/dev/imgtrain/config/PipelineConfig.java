@@ -49,7 +49,8 @@ public record PipelineConfig(String dataset, String format, String source, Strin
                               String ifCommitted, boolean fresh, double blockMomentum, double blockLearningRate,
                               boolean blockNesterov, dev.imgtrain.train.Callbacks.EarlyStopping earlyStopping,
                               dev.imgtrain.train.Callbacks.ReduceLrOnPlateau reduceLrOnPlateau,
-                              dev.imgtrain.train.Callbacks.LrDecay lrDecay, String keepCheckpoints) {
+                              dev.imgtrain.train.Callbacks.LrDecay lrDecay, String keepCheckpoints,
+                              boolean shortBatchesLast) {
         static TrainConfig from(Config c, String preset, int presetBatchSize, int presetAveraging, Config effective) {
             int batch = Checks.intIn(c, "train.batch-size", 0, 1 << 16);
             int averaging = Checks.intIn(c, "train.averaging-frequency", 0, 100_000);
@@ -96,7 +97,8 @@ public record PipelineConfig(String dataset, String format, String source, Strin
                             Checks.intIn(effective, "model.lr-decay.every", 1, 10_000),
                             Checks.intIn(effective, "model.lr-decay.after", 1, 10_000),
                             Checks.doubleIn(effective, "model.lr-decay.min-lr", 0, 1000)),
-                    Checks.oneOf(c, "train.keep-checkpoints", "all", "last", "best"));
+                    Checks.oneOf(c, "train.keep-checkpoints", "all", "last", "best"),
+                    "last".equals(Checks.oneOf(effective, "model.short-batches", "merge", "last")));
         }
 
         /** A learning-rate factor: above 0 and below 1 (Keras refuses 1 and more: the rate would not go down). */

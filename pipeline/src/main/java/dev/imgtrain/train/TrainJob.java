@@ -523,8 +523,8 @@ public final class TrainJob {
     }
 
     /**
-     * One epoch's averaging rounds: the batch files in a seeded order that changes every epoch (the short ones at its
-     * end), cut into rounds of
+     * One epoch's averaging rounds: the batch files in a seeded order that changes every epoch (with
+     * {@code model.short-batches = last}, the short ones at its end), cut into rounds of
      * {@code averaging-frequency} files per worker (the last round smaller).
      * Handing DL4J one round per {@code fitPaths} call keeps every file in the epoch: DL4J's own split of a larger
      * set rounds the number of splits down, and a worker fits at most {@code averaging-frequency} files of its split
@@ -533,11 +533,13 @@ public final class TrainJob {
     static List<List<String>> rounds(List<String> files, PipelineConfig.TrainConfig tc, int epoch) {
         List<String> order = new ArrayList<>(files);
         java.util.Collections.shuffle(order, new java.util.Random(tc.seed() * 1_000_003L + epoch));
-        // The short files (each export task's last) last: before a full file, a short one makes DL4J's worker cut
-        // and merge every later mini-batch of its round (MiniBatches.isPartial).
-        List<String> partial = order.stream().filter(MiniBatches::isPartial).toList();
-        order.removeIf(MiniBatches::isPartial);
-        order.addAll(partial);
+        if (tc.shortBatchesLast()) {
+            // model.short-batches = last: the short files (each export task's last) at the end, so that DL4J's worker
+            // never re-cuts the full files after one (MiniBatches.isPartial).
+            List<String> partial = order.stream().filter(MiniBatches::isPartial).toList();
+            order.removeIf(MiniBatches::isPartial);
+            order.addAll(partial);
+        }
         List<List<String>> rounds = new ArrayList<>();
         int perRound = tc.workers() * tc.averagingFrequency();
         for (int from = 0; from < order.size(); from += perRound) {
