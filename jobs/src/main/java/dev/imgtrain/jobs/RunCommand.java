@@ -21,7 +21,6 @@ import java.util.concurrent.Callable;
                 + "skipped when the warehouse's features were made from the same archive files). With no options: local "
                 + "Spark, ./warehouse, MNIST from ./data/mnist, preset mnist-dense-512, 10 epochs.")
 final class RunCommand implements Callable<Integer>, ConfiguredCommand {
-    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(RunCommand.class);
     @Mixin
     CommonOptions common = new CommonOptions();
     @Mixin
@@ -40,12 +39,7 @@ final class RunCommand implements Callable<Integer>, ConfiguredCommand {
         // As a sweep does: a run again over the same archives (a killed run resumed, a retrain on unchanged data) reuses
         // the features instead of decoding and writing them again (on a YARN cluster with HDFS, 37 s of a resumed MNIST
         // run). `imgtrain ingest` and `imgtrain preprocess` always do their stage.
-        String stale = IngestJob.notUpToDate(spark, config.dataset(), config.format(), config.sourceOrDefault(), warehouse);
-        if (stale == null) {
-            LOG.info("run: the warehouse's {} features were made from the archives at {} (same files, same SHA-256): "
-                    + "ingest and preprocess skipped", config.dataset(), config.sourceOrDefault());
-        } else {
-            LOG.info("run: ingest and preprocess {}: {}", config.dataset(), stale);
+        if (!IngestJob.upToDate(spark, config.dataset(), config.format(), config.sourceOrDefault(), warehouse, "run")) {
             TaskProgress.during(spark.sparkContext(), "ingest " + config.dataset(),
                     () -> IngestJob.run(spark, config.dataset(), config.format(), config.sourceOrDefault(), warehouse));
             PreprocessJob.run(spark, config.dataset(), warehouse, config.preprocessPartitions());

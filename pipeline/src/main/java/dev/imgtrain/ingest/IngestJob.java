@@ -194,6 +194,23 @@ public final class IngestJob {
     }
 
     /**
+     * Whether {@code who} (a run, a sweep) may skip ingest and preprocess because the warehouse's features of
+     * {@code dataset} were made from the archives now at {@code source} ({@link #notUpToDate}); says which in one INFO
+     * line.
+     */
+    public static boolean upToDate(SparkSession spark, String dataset, String format, String source, Warehouse warehouse,
+                                   String who) {
+        String stale = notUpToDate(spark, dataset, format, source, warehouse);
+        if (stale == null) {
+            LOG.info("{}: the warehouse's {} features were made from the archives at {} (same files, same SHA-256): "
+                    + "ingest and preprocess skipped", who, dataset, source);
+        } else {
+            LOG.info("{}: ingest and preprocess {}: {}", who, dataset, stale);
+        }
+        return stale == null;
+    }
+
+    /**
      * Whether the warehouse's features of {@code dataset} were made from exactly the archives now at {@code source}:
      * the manifest's every source file is there with the same size and SHA-256, and the features table was committed
      * after the manifest. Null when so; otherwise why not (for the log). Image folders are never taken as up to date

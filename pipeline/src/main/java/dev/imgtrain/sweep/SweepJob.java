@@ -124,13 +124,8 @@ public final class SweepJob {
         LOG.info("sweep {}: {} trials, {} already committed, {} to run{}", spec.id(), spec.trials().size(), skipped,
                 pending.size(), pending.isEmpty() ? "" : " (" + Math.min(parallel, pending.size()) + " at a time)");
         if (!pending.isEmpty()) {
-            String stale = IngestJob.notUpToDate(spark, first.dataset(), first.format(), first.sourceOrDefault(),
-                    warehouse);
-            if (stale == null) {
-                LOG.info("sweep {}: the warehouse's {} features were made from the archives at {} (same files, same "
-                        + "SHA-256): ingest and preprocess skipped", spec.id(), first.dataset(), first.sourceOrDefault());
-            } else {
-                LOG.info("sweep {}: ingest and preprocess {}: {}", spec.id(), first.dataset(), stale);
+            if (!IngestJob.upToDate(spark, first.dataset(), first.format(), first.sourceOrDefault(), warehouse,
+                    "sweep " + spec.id())) {
                 spark.sparkContext().setJobDescription("sweep " + spec.id() + ": ingest and preprocess " + first.dataset());
                 IngestJob.run(spark, first.dataset(), first.format(), first.sourceOrDefault(), warehouse);
                 PreprocessJob.run(spark, first.dataset(), warehouse, first.preprocessPartitions());
