@@ -108,8 +108,8 @@ class EndToEndIT {
         assertTrue(!Files.exists(wh.resolve("runs/half/report")), "nothing written for an uncommitted run");
 
         MultiLayerNetwork reloaded = ModelSerializer.restoreMultiLayerNetwork(run.resolve("model.zip").toFile(), true);
-        List<MiniBatches.Example> test = MiniBatches.examples(spark.read().parquet(wh.resolve("datasets/mnist/features").toString())
-                .where(col("split").equalTo("test"))).collectAsList();
+        List<MiniBatches.Example> test = MiniBatches.exampleRdd(spark.read().parquet(wh.resolve("datasets/mnist/features").toString())
+                .where(col("split").equalTo("test"))).collect();
         Evaluation local = new Evaluation(10);
         Iterator<DataSet> batches = MiniBatches.batches(test.iterator(), 1000);
         while (batches.hasNext()) {

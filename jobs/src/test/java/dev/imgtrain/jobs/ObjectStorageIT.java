@@ -108,8 +108,8 @@ class ObjectStorageIT {
             fs.copyToLocalFile(new Path(WAREHOUSE + "/runs/s3run/model.zip"), new Path(model.toUri()));
             MultiLayerNetwork reloaded = ModelSerializer.restoreMultiLayerNetwork(model.toFile(), false);
             JsonNode evaluation = Warehouse.JSON.readTree(fs.open(new Path(WAREHOUSE + "/runs/s3run/evaluation.json")));
-            List<MiniBatches.Example> test = MiniBatches.examples(spark.read().parquet(WAREHOUSE + "/datasets/mnist/features")
-                    .where(col("split").equalTo("test"))).collectAsList();
+            List<MiniBatches.Example> test = MiniBatches.exampleRdd(spark.read().parquet(WAREHOUSE + "/datasets/mnist/features")
+                    .where(col("split").equalTo("test"))).collect();
             assertEquals(10_000, test.size());
             Evaluation local = new Evaluation(10);
             Iterator<DataSet> batches = MiniBatches.batches(test.iterator(), 1000);

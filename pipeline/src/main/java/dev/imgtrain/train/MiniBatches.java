@@ -8,7 +8,6 @@ import org.apache.hadoop.fs.Path;
 import org.apache.spark.TaskContext;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.util.SerializableConfiguration;
 import org.nd4j.linalg.dataset.DataSet;
@@ -49,7 +48,8 @@ public final class MiniBatches {
         private float[] features;
         private float[] labels;
 
-        public Example() {
+        /** For serializers (an RDD of examples collected to the driver). */
+        private Example() {
         }
 
         Example(float[] features, float[] labels) {
@@ -61,29 +61,14 @@ public final class MiniBatches {
             return features;
         }
 
-        public void setFeatures(float[] features) {
-            this.features = features;
-        }
-
         public float[] getLabels() {
             return labels;
         }
-
-        public void setLabels(float[] labels) {
-            this.labels = labels;
-        }
     }
 
     /**
-     * The examples of a features frame (any frame with {@code features} and {@code label_onehot}), typed through a bean
-     * encoder: for tests and small frames (it boxes each float); {@link #exampleRdd} is the fast way.
-     */
-    public static Dataset<Example> examples(Dataset<Row> rows) {
-        return rows.select(col(FEATURES).as("features"), col(LABELS).as("labels")).as(Encoders.bean(Example.class));
-    }
-
-    /**
-     * The examples of a features frame, read from Spark's internal rows: each array is copied into a {@code float[]}
+     * The examples of a features frame (any frame with {@code features} and {@code label_onehot}), read from Spark's
+     * internal rows: each array is copied into a {@code float[]}
      * at once ({@code ArrayData.toFloatArray}), with no boxing. A null array is refused, naming the column; features
      * and labels never hold null elements (preprocess writes them from decoded pixels).
      */

@@ -44,9 +44,9 @@ class ParameterAveragingEquivalenceIT {
     static void setUp() {
         spark = LocalSpark.start("equivalence");
         Warehouse warehouse = LocalSpark.mnistWarehouse(spark, tmp.resolve("wh"));
-        List<MiniBatches.Example> rows = MiniBatches.examples(spark.read().parquet(warehouse.featuresDir("mnist").toString())
+        List<MiniBatches.Example> rows = MiniBatches.exampleRdd(spark.read().parquet(warehouse.featuresDir("mnist").toString())
                 .where(col("split").equalTo("train")).orderBy("id").limit(4 * 128)
-                ).collectAsList();
+                ).collect();
         batches = new ArrayList<>();
         Iterator<DataSet> it = MiniBatches.batches(rows.iterator(), 128);
         it.forEachRemaining(batches::add);

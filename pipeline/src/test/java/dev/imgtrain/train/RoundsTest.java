@@ -9,6 +9,7 @@ import java.util.HashSet;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -51,7 +52,7 @@ class RoundsTest {
         PipelineConfig.TrainConfig merge = loader.withSetting("model.short-batches=merge").load().train();
         PipelineConfig.TrainConfig last = loader.withSetting("model.short-batches=last").load().train();
         assertTrue(!merge.shortBatchesLast() && last.shortBatchesLast());
-        assertTrue(new ConfigLoader().load().train().shortBatchesLast() == false, "mnist-dense-512 merges");
+        assertFalse(new ConfigLoader().load().train().shortBatchesLast(), "mnist-dense-512 merges");
         assertTrue(new ConfigLoader().withFlag("train.preset", "cifar10-dense-32-16").load().train().shortBatchesLast(),
                 "cifar10-dense-32-16 fits them last");
         List<String> merged = TrainJob.rounds(files(), merge, 3).stream().flatMap(List::stream).toList();

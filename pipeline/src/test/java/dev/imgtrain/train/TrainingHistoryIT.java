@@ -62,8 +62,8 @@ class TrainingHistoryIT {
         EpochMetrics m = TrainJob.run(spark, config, warehouse).epochs().get(0);
 
         MultiLayerNetwork initial = NetworkFactory.network(config.model(), 784, 10, config.train().seed());
-        List<MiniBatches.Example> rows = MiniBatches.examples(spark.read().parquet(warehouse.featuresDir("mnist").toString())
-                .where(col("split").equalTo("train")).orderBy("id").limit(EXAMPLES)).collectAsList();
+        List<MiniBatches.Example> rows = MiniBatches.exampleRdd(spark.read().parquet(warehouse.featuresDir("mnist").toString())
+                .where(col("split").equalTo("train")).orderBy("id").limit(EXAMPLES)).collect();
         Evaluation evaluation = new Evaluation(10);
         double lossSum = 0;
         Iterator<DataSet> batches = MiniBatches.batches(rows.iterator(), 500);
