@@ -12,9 +12,10 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The working memory of {@link FusedStep} for one network shape on one thread: each layer's activations and its
- * pre-activation gradient (δ), off the heap (BLAS reads and writes them), and three small heap arrays the updater
- * loops copy chunks of the parameter, gradient and state arrays into (the JIT vectorises loops over heap arrays, not
- * over direct buffers: 0.94 ms against 0.30 ms for RMSProp over mnist-dense-512's 407,050 parameters, this machine).
+ * pre-activation gradient (δ), off the heap (BLAS reads and writes them), shared by the step's lanes; and per lane
+ * ({@link Lane}) three small heap arrays the updater loops copy chunks of the parameter, gradient and state arrays into
+ * (the JIT vectorises loops over heap arrays, not over direct buffers: 0.94 ms against 0.30 ms for RMSProp over
+ * mnist-dense-512's 407,050 parameters, this machine) and a weight-gradient tile.
  *
  * <p>Allocated once per thread and network shape and kept for the thread's life: a Spark worker thread builds a new
  * network every averaging round (DL4J's parameter-averaging worker), and every one of them reuses these. Grown (never
@@ -41,32 +42,67 @@ final class FusedBuffers {
     /** A row of ones, as long as the widest batch: the bias gradient is δᵀ·1 (one sgemv). */
     private FloatBuffer onesBuffer;
     FloatPointer ones;
-    /** Heap copies of one layer's bias (the forward pass fills each row of z with it) and the updater's chunks. */
-    final float[] bias;
-    final float[] chunkParams = new float[CHUNK];
-    final float[] chunkGradient = new float[CHUNK];
-    final float[] chunkState = new float[CHUNK];
-    /** A tile of a weight gradient (FusedStep.TILE_COLUMNS columns), grown to the widest layer input seen. */
-    FloatBuffer tileBuffer;
-    private FloatPointer tilePointer;
-    /** Pointers into the δ buffers at a column (one per layer, re-aimed: no allocation per step). */
-    private FloatPointer[] deltaColumn;
+    /** Each lane's own scratch (lane 0 is the calling thread's; see {@link FusedStep}): grown to the lanes a step uses. */
+    private Lane[] lanes = new Lane[0];
     /** Pointers re-aimed at each mini-batch's features and labels (no allocation per step). */
     final FusedStep.Address features = new FusedStep.Address();
     final FusedStep.Address labels = new FusedStep.Address();
 
-    private FusedBuffers(int[] widths) {
-        this.widths = widths.clone();
-        this.bias = new float[Arrays.stream(widths).max().orElse(1)];
+    /**
+     * The scratch of one lane of a step: heap copies of a bias and the updater's chunks, a tile of a weight gradient
+     * ({@link FusedStep#TILE_COLUMNS} columns, grown to the widest layer input seen) and pointers re-aimed into the
+     * shared buffers and the parameters (no allocation per step).
+     */
+    static final class Lane {
+        final float[] bias;
+        final float[] chunkParams = new float[CHUNK];
+        final float[] chunkGradient = new float[CHUNK];
+        final float[] chunkState = new float[CHUNK];
+        FloatBuffer tileBuffer;
+        private FloatPointer tilePointer;
+        final FusedStep.Address weights = new FusedStep.Address();
+        final FusedStep.Address out = new FusedStep.Address();
+        final FusedStep.Address delta = new FusedStep.Address();
+        final FusedStep.Address below = new FusedStep.Address();
+        final FusedStep.Address biasGradient = new FusedStep.Address();
+
+        private Lane(int widest) {
+            bias = new float[widest];
+        }
+
+        /** The weight-gradient tile, holding at least {@code floats}. */
+        FloatPointer tile(long floats) {
+            if (tileBuffer == null || tileBuffer.capacity() < floats) {
+                tileBuffer = direct(floats);
+                tilePointer = new FloatPointer(tileBuffer);
+            }
+            return tilePointer;
+        }
     }
 
-    /** This thread's buffers for layers of {@code widths}, holding at least {@code rows} examples. */
-    static FusedBuffers forThread(int[] widths, int rows) {
+    private FusedBuffers(int[] widths) {
+        this.widths = widths.clone();
+    }
+
+    /** This thread's buffers for layers of {@code widths}, holding at least {@code rows} examples and {@code lanes} lanes. */
+    static FusedBuffers forThread(int[] widths, int rows, int lanes) {
         FusedBuffers b = PER_THREAD.get().computeIfAbsent(Arrays.toString(widths), k -> new FusedBuffers(widths));
         if (b.rows < rows) {
             b.grow(rows);
         }
+        if (b.lanes.length < lanes) {
+            Lane[] more = Arrays.copyOf(b.lanes, lanes);
+            for (int i = b.lanes.length; i < lanes; i++) {
+                more[i] = new Lane(Arrays.stream(widths).max().orElse(1));
+            }
+            b.lanes = more;
+        }
         return b;
+    }
+
+    /** Lane {@code i}'s scratch. */
+    Lane lane(int i) {
+        return lanes[i];
     }
 
     private void grow(int newRows) {
@@ -81,10 +117,6 @@ final class FusedBuffers {
             actPointer[l] = new FloatPointer(act[l]);
             deltaPointer[l] = new FloatPointer(delta[l]);
         }
-        deltaColumn = new FloatPointer[layers];
-        for (int l = 0; l < layers; l++) {
-            deltaColumn[l] = new FloatPointer(deltaPointer[l]);
-        }
         FloatBuffer one = direct(newRows);
         for (int i = 0; i < newRows; i++) {
             one.put(i, 1f);
@@ -93,20 +125,6 @@ final class FusedBuffers {
         ones = new FloatPointer(one);
         rows = newRows;
         ALLOCATIONS.increment();
-    }
-
-    /** The weight-gradient tile, holding at least {@code floats}. */
-    FloatPointer tile(long floats) {
-        if (tileBuffer == null || tileBuffer.capacity() < floats) {
-            tileBuffer = direct(floats);
-            tilePointer = new FloatPointer(tileBuffer);
-        }
-        return tilePointer;
-    }
-
-    /** Layer l's δ from column {@code column} of its first row (row-major, so the leading dimension stays its width). */
-    FloatPointer deltaAt(int l, int column) {
-        return deltaColumn[l].position(deltaPointer[l].position() + column);
     }
 
     private static FloatBuffer direct(long floats) {
