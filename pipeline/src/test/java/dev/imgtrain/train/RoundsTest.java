@@ -52,7 +52,9 @@ class RoundsTest {
         PipelineConfig.TrainConfig merge = loader.withSetting("model.short-batches=merge").load().train();
         PipelineConfig.TrainConfig last = loader.withSetting("model.short-batches=last").load().train();
         assertTrue(!merge.shortBatchesLast() && last.shortBatchesLast());
-        assertFalse(new ConfigLoader().load().train().shortBatchesLast(), "mnist-dense-512 merges");
+        assertTrue(new ConfigLoader().load().train().shortBatchesLast(), "mnist-dense-512 fits them last");
+        assertFalse(new ConfigLoader().withFlag("train.preset", "fashion-dense-512").load().train().shortBatchesLast(),
+                "fashion-dense-512 merges");
         assertTrue(new ConfigLoader().withFlag("train.preset", "cifar10-dense-32-16").load().train().shortBatchesLast(),
                 "cifar10-dense-32-16 fits them last");
         List<String> merged = TrainJob.rounds(files(), merge, 3).stream().flatMap(List::stream).toList();
