@@ -1,6 +1,7 @@
 package dev.imgtrain.train;
 
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -9,6 +10,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
+import java.nio.FloatBuffer;
 
 /**
  * Blockwise model-update filtering (BMUF; Chen and Huo, ICASSP 2016) on the driver, after each of dl4j-spark's
@@ -33,6 +35,8 @@ final class BlockMomentum {
     /** Parameters the current round started from (S), and the block momentum (D); null until {@link #start}. */
     private float[] start;
     private float[] delta;
+    /** Scratch for the averaged parameters, reused every round. */
+    private float[] average;
 
     BlockMomentum(double momentum, double blockLearningRate, boolean nesterov) {
         this.momentum = momentum;
@@ -53,12 +57,24 @@ final class BlockMomentum {
         }
     }
 
-    /** After an averaging round: the network holds the average; it then holds where the next round starts. */
+    /**
+     * After an averaging round: the network holds the average; it then holds where the next round starts. The
+     * parameters are read and written in place through their float buffer (two bulk copies per round, no new arrays:
+     * before, a 1.6 MB Java array and a 1.6 MB ND4J array per round for mnist-dense-512).
+     */
     void afterRound(MultiLayerNetwork network) {
         INDArray params = network.params();
-        float[] average = params.toFloatVector();
-        if (average.length != start.length) {
-            throw new IllegalStateException("block momentum: " + average.length + " parameters, " + start.length + " at start");
+        if (params.length() != start.length) {
+            throw new IllegalStateException("block momentum: " + params.length() + " parameters, " + start.length + " at start");
+        }
+        FloatBuffer window = floats(params);
+        if (average == null || average.length != start.length) {
+            average = new float[start.length];
+        }
+        if (window != null) {
+            window.get(0, average);
+        } else {
+            System.arraycopy(params.toFloatVector(), 0, average, 0, average.length);
         }
         float m = (float) momentum;
         float lr = (float) blockLearningRate;
@@ -70,7 +86,21 @@ final class BlockMomentum {
             delta[i] = d;
             start[i] = nesterov ? w + m * d : w;
         }
-        params.assign(Nd4j.createFromArray(start).reshape(params.shape()));
+        if (window != null) {
+            window.put(0, start);
+        } else {
+            params.assign(Nd4j.createFromArray(start).reshape(params.shape()));
+        }
+    }
+
+    /** The float buffer under a contiguous float32 vector, from its first element; null for any other array. */
+    private static FloatBuffer floats(INDArray array) {
+        if (array.dataType() != DataType.FLOAT || array.elementWiseStride() != 1 || !array.isVector()
+                || array.offset() + array.length() > Integer.MAX_VALUE) {
+            return null;
+        }
+        FloatBuffer whole = array.data().asNioFloat();
+        return array.offset() + array.length() <= whole.capacity() ? whole.position((int) array.offset()).slice() : null;
     }
 
     /** {@code D}, as bytes (a checkpoint's sidecar file). */
