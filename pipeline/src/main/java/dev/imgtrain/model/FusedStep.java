@@ -68,6 +68,14 @@ public final class FusedStep {
     /** Steps taken by fused steps in this JVM (all threads): for tests. */
     static final LongAdder STEPS = new LongAdder();
     private static final boolean HOST_MEMORY = Nd4j.getBackend().getClass().getName().contains(".cpu.");
+    /**
+     * Nesterov's velocity is moved towards 0 by this much each step (and is 0 when smaller): a parameter whose gradient
+     * stays 0 (a dead ReLU unit's weights) has its velocity multiplied by the momentum every step until it is a
+     * subnormal float, where it stays (μ·x rounds back to x), and each vector operation on a subnormal costs Intel
+     * CPUs a microcode assist (see {@link CpuRmsProp#stateFloor}). 1e-30 is far below what a parameter of a trained
+     * network (|w| above 1e-10) can notice: w − 1e-30 rounds to w.
+     */
+    static final float VELOCITY_FLOOR = 1e-30f;
 
     private enum Activation { IDENTITY, RELU, TANH, SIGMOID, SOFTMAX }
 
@@ -542,10 +550,14 @@ public final class FusedStep {
         }
     }
 
-    /** s = decay·s + (1 − decay)·g²; params −= lr·g / (√s + ε) (ND4J's rms_prop_updater), chunk by chunk. */
+    /**
+     * s = decay·s + (1 − decay)·g²; params −= lr·g / (√s + ε) (ND4J's rms_prop_updater), chunk by chunk; s below
+     * {@link CpuRmsProp#stateFloor} becomes 0 (no subnormal floats: see there).
+     */
     private void rmsProp(FusedBuffers.Lane buf, int from, int stateFrom, int n, FloatBuffer grad, int gradFrom, float lr,
                          float decay, float epsilon) {
         float keep = 1 - decay;
+        float floor = CpuRmsProp.stateFloor(epsilon);
         float[] p = buf.chunkParams;
         float[] g = buf.chunkGradient;
         float[] s = buf.chunkState;
@@ -558,7 +570,7 @@ public final class FusedStep {
             stateBuffer.get(so, s, 0, m);
             for (int i = 0; i < m; i++) {
                 float x = g[i];
-                float mean = s[i] * decay + x * x * keep;
+                float mean = Math.max(s[i] * decay + x * x * keep - floor, 0f);
                 s[i] = mean;
                 p[i] -= lr * x / ((float) Math.sqrt(mean) + epsilon);
             }
@@ -586,7 +598,8 @@ public final class FusedStep {
             for (int i = 0; i < m; i++) {
                 float prev = momentum * v[i];
                 float next = prev - lr * g[i];
-                v[i] = next;
+                // |v'| up to VELOCITY_FLOOR becomes 0, larger ones move towards 0 by it: see VELOCITY_FLOOR.
+                v[i] = next - Math.max(-VELOCITY_FLOOR, Math.min(next, VELOCITY_FLOOR));
                 p[i] -= prev + momentumT * next;
             }
             paramsBuffer.put(po, p, 0, m);

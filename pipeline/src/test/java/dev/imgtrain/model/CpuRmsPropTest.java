@@ -71,6 +71,55 @@ class CpuRmsPropTest {
         assertEquals(sOutside, sBase.get(NDArrayIndex.interval(0, 1), NDArrayIndex.interval(7000, 9000)));
     }
 
+    /**
+     * States from 1e-45 (subnormal) to 0.1 and gradients from 0 to 0.1: the Java loop's updates are, to two ulps, those
+     * of the same float arithmetic without the floor (Java's float arithmetic is IEEE, so they are equal where the floor
+     * changes nothing; where √s + ε lands one ulp of ε apart, the quotient is one or two ulps apart), its state is that arithmetic's where it is at least 1e-20, and it holds no subnormal float where
+     * that arithmetic and ND4J's op keep them (see {@link CpuRmsProp#stateFloor}).
+     */
+    @Test
+    void stateUnderTheFloorBecomesZeroAndUpdatesMoveByTwoUlpsAtMost() {
+        int n = 20_000;
+        java.util.Random random = new java.util.Random(17);
+        float[] gradient = new float[n];
+        float[] state = new float[n];
+        for (int i = 0; i < n; i++) {
+            state[i] = (float) Math.pow(10, -45 + 44 * random.nextDouble());
+            gradient[i] = i % 4 == 0 ? 0f : (float) ((random.nextBoolean() ? 1 : -1) * Math.pow(10, -30 + 29 * random.nextDouble()));
+        }
+        INDArray g1 = Nd4j.createFromArray(gradient).reshape(1, n);
+        INDArray s1 = Nd4j.createFromArray(state).reshape(1, n);
+        new RmsProp(0.002, 0.9, 1e-7).instantiate(s1, false).applyUpdater(g1, 0, 0);
+        INDArray g2 = Nd4j.createFromArray(gradient).reshape(1, n);
+        INDArray s2 = Nd4j.createFromArray(state).reshape(1, n);
+        new CpuRmsProp(0.002, 0.9, 1e-7).instantiate(s2, false).applyUpdater(g2, 0, 0);
+        float[] nd4jUpdate = g1.toFloatVector();
+        float[] nd4jState = s1.toFloatVector();
+        float[] javaUpdate = g2.toFloatVector();
+        float[] javaState = s2.toFloatVector();
+        int nd4jSubnormal = 0;
+        int plainSubnormal = 0;
+        int flushed = 0;
+        for (int i = 0; i < n; i++) {
+            float x = gradient[i];
+            float mean = state[i] * 0.9f + x * x * (1 - 0.9f);
+            float update = 0.002f * x / ((float) Math.sqrt(mean) + 1e-7f);
+            assertTrue(Math.abs(javaUpdate[i] - update) <= 2 * Math.ulp(update),
+                    "update " + i + ": " + javaUpdate[i] + " against " + update + " (state " + state[i] + ")");
+            assertEquals(nd4jUpdate[i], javaUpdate[i], 1e-5 * Math.abs(nd4jUpdate[i]), "ND4J's update " + i);
+            assertTrue(javaState[i] == 0 || javaState[i] >= Float.MIN_NORMAL, "subnormal state " + javaState[i]);
+            if (mean >= 1e-20f) {
+                assertEquals(mean, javaState[i], Math.ulp(mean), "state " + i);
+            }
+            plainSubnormal += mean != 0 && mean < Float.MIN_NORMAL ? 1 : 0;
+            nd4jSubnormal += nd4jState[i] != 0 && nd4jState[i] < Float.MIN_NORMAL ? 1 : 0;
+            flushed += javaState[i] == 0 && mean != 0 ? 1 : 0;
+        }
+        System.out.printf("of %d states, subnormal after the step: %d without the floor, %d in ND4J's op; the Java loop set"
+                + " %d to 0%n", n, plainSubnormal, nd4jSubnormal, flushed);
+        assertTrue(plainSubnormal > n / 20 && flushed > plainSubnormal, "the inputs reach below the floor: " + flushed);
+    }
+
     @Test
     void doubleArraysGoToNd4jsOp() {
         INDArray g = Nd4j.rand(DataType.DOUBLE, 1, 300).subi(0.5);
