@@ -69,7 +69,7 @@ def main():
                "comparison is measured side by side in one run (medians of the repeats), because absolute times on "
                "shared machines drift; read the ratios, not the seconds.")
     out.append("")
-    out.append("    deploy/local/bench.sh                     # about 20 minutes on 2 cores; extra flags go to imgtrain bench")
+    out.append("    deploy/local/bench.sh                     # 7-20 minutes on 2 cores; extra flags go to imgtrain bench")
     out.append("    deploy/local/performance-md.py bench.json docs/performance.md")
     out.append("")
     out.append("`imgtrain bench --help` lists the options (`--repeats`, `--ingest-only` for the ingest figures alone, "
@@ -85,6 +85,12 @@ def main():
     out.append(f"- **Run** preset `{b.get('preset')}`, {b.get('workers')} workers, {b.get('train_examples')} training "
                f"examples, {b.get('repeats')} repeats, target accuracy {b.get('target_accuracy')}, PyTorch's faster "
                f"thread split: `{b.get('pytorch_best_split')}`")
+    peer = [r.get("run", {}) for r in b.get("pytorch") or [] if isinstance(r, dict)]
+    if peer:
+        flush = {r.get("flush_denormal") for r in peer}
+        flush_text = ("subnormal floats flushed to zero (`torch.set_flush_denormal`), as imgtrain's updaters keep none"
+                      if flush == {True} else "subnormal floats kept" if flush <= {False, None} else "mixed subnormal handling")
+        out.append(f"- **PyTorch peer** torch {peer[0].get('torch', '?')}, {flush_text}")
     out.append("")
     out.append("## Ratios")
     out.append("")
