@@ -570,7 +570,7 @@ public final class FusedStep {
             stateBuffer.get(so, s, 0, m);
             for (int i = 0; i < m; i++) {
                 float x = g[i];
-                float mean = Math.max(s[i] * decay + x * x * keep - floor, 0f);
+                float mean = CpuRmsProp.meanSquare(s[i], x, decay, keep, floor);
                 s[i] = mean;
                 p[i] -= lr * x / ((float) Math.sqrt(mean) + epsilon);
             }

@@ -74,8 +74,9 @@ class CpuRmsPropTest {
     /**
      * States from 1e-45 (subnormal) to 0.1 and gradients from 0 to 0.1: the Java loop's updates are, to two ulps, those
      * of the same float arithmetic without the floor (Java's float arithmetic is IEEE, so they are equal where the floor
-     * changes nothing; where √s + ε lands one ulp of ε apart, the quotient is one or two ulps apart), its state is that arithmetic's where it is at least 1e-20, and it holds no subnormal float where
-     * that arithmetic and ND4J's op keep them (see {@link CpuRmsProp#stateFloor}).
+     * changes nothing; where √s + ε lands one ulp of ε apart, the quotient is one or two ulps apart), its state is that
+     * arithmetic's where it is at least 1e-20, and it holds no subnormal float where that arithmetic and ND4J's op keep
+     * them (see {@link CpuRmsProp#stateFloor}).
      */
     @Test
     void stateUnderTheFloorBecomesZeroAndUpdatesMoveByTwoUlpsAtMost() {
