@@ -20,10 +20,11 @@ if [[ -z $jar ]]; then
   (cd "$root" && mvn -B -q -DskipTests package) >&2
   jar=$(ls "$root"/jobs/target/imgtrain-jobs-*-spark.jar | head -1)
 fi
-# BLAS_FLAGS (bin/java17-flags.sh) for the driver and the executors: the same model as a local[2] run of the seed.
-executor_opts="${JAVA17_FLAGS[*]} -Dorg.bytedeco.javacpp.maxbytes=4G -Dorg.bytedeco.javacpp.maxphysicalbytes=6G ${BLAS_FLAGS[*]}"
+# GC_FLAGS and BLAS_FLAGS (bin/java17-flags.sh) for the driver and the executors: the same model as a local[2] run of
+# the seed.
+executor_opts="${JAVA17_FLAGS[*]} ${GC_FLAGS[*]} -Dorg.bytedeco.javacpp.maxbytes=4G -Dorg.bytedeco.javacpp.maxphysicalbytes=6G ${BLAS_FLAGS[*]}"
 # shellcheck disable=SC2086
-exec java "${JAVA17_FLAGS[@]}" "${BLAS_FLAGS[@]}" -Xmx${IMGTRAIN_DRIVER_MEMORY:-3g} -cp "$SPARK_HOME/conf:$SPARK_HOME/jars/*" \
+exec java "${JAVA17_FLAGS[@]}" "${GC_FLAGS[@]}" "${BLAS_FLAGS[@]}" -Xmx${IMGTRAIN_DRIVER_MEMORY:-3g} -cp "$SPARK_HOME/conf:$SPARK_HOME/jars/*" \
   -Dlog4j2.configurationFile="${IMGTRAIN_LOG4J:-$root/conf/log4j2.properties}" \
   org.apache.spark.deploy.SparkSubmit \
   --master "spark://127.0.0.1:$port" --deploy-mode client \

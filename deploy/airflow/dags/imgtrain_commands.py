@@ -31,6 +31,9 @@ JAVA17_FLAGS = " ".join([
         "sun.security.action", "sun.util.calendar")],
     "-Djdk.reflect.useDirectMethodHandle=false", "-Dio.netty.tryReflectionSetAccessible=true",
 ])
+# The collector of driver and executors (bin/java17-flags.sh's GC_FLAGS: why).
+GC_FLAGS = "-XX:+UseParallelGC"
+JVM_FLAGS = JAVA17_FLAGS + " " + GC_FLAGS
 
 # The exit code of `imgtrain promote` when the run did not beat the current model.
 NOT_PROMOTED = 3
@@ -63,7 +66,7 @@ def tasks(logical_date: str, params: dict) -> dict:
 
 
 def spark_conf(extra) -> dict:
-    """The Spark settings of every task: the Java 17 flags for driver and executors, then ``extra`` (the Variable
+    """The Spark settings of every task: the Java 17 flags and the collector for driver and executors, then ``extra`` (the Variable
     ``imgtrain_spark_conf``, a JSON object, or a JSON string of one) over them."""
     import json
 
@@ -73,7 +76,7 @@ def spark_conf(extra) -> dict:
         extra = {}
     if not isinstance(extra, dict):
         raise ValueError(f"imgtrain_spark_conf: expected a JSON object of Spark settings, got {extra!r}")
-    return {"spark.driver.extraJavaOptions": JAVA17_FLAGS, "spark.executor.extraJavaOptions": JAVA17_FLAGS,
+    return {"spark.driver.extraJavaOptions": JVM_FLAGS, "spark.executor.extraJavaOptions": JVM_FLAGS,
             **{str(k): str(v) for k, v in extra.items()}}
 
 

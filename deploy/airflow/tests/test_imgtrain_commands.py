@@ -82,8 +82,8 @@ class DagFileTest(unittest.TestCase):
 class SparkConfTest(unittest.TestCase):
     def test_java_17_flags_then_the_variable(self):
         conf = c.spark_conf('{"spark.executor.memory": "3g", "spark.executor.cores": 2}')
-        self.assertEqual(c.JAVA17_FLAGS, conf["spark.driver.extraJavaOptions"])
-        self.assertEqual(c.JAVA17_FLAGS, conf["spark.executor.extraJavaOptions"])
+        self.assertEqual(c.JAVA17_FLAGS + " -XX:+UseParallelGC", conf["spark.driver.extraJavaOptions"])
+        self.assertEqual(c.JAVA17_FLAGS + " -XX:+UseParallelGC", conf["spark.executor.extraJavaOptions"])
         self.assertEqual("3g", conf["spark.executor.memory"])
         self.assertEqual("2", conf["spark.executor.cores"])
         self.assertIn("--add-opens=java.base/sun.nio.ch=ALL-UNNAMED", c.JAVA17_FLAGS)
@@ -100,6 +100,12 @@ class SparkConfTest(unittest.TestCase):
         self.assertTrue(opened, "bin/java17-flags.sh lists packages")
         for package in opened:
             self.assertIn(f"--add-opens=java.base/{package}=ALL-UNNAMED", c.JAVA17_FLAGS, package)
+        block = re.search(r"^JAVA17_FLAGS=\(\n(.*?)\n\)", launcher, re.S | re.M)
+        self.assertIsNotNone(block, "bin/java17-flags.sh defines JAVA17_FLAGS=( ... )")
+        self.assertEqual(block.group(1).split(), c.JAVA17_FLAGS.split())
+        gc = re.search(r"^GC_FLAGS=\((.*?)\)", launcher, re.M)
+        self.assertIsNotNone(gc, "bin/java17-flags.sh defines GC_FLAGS=( ... )")
+        self.assertEqual(gc.group(1).split(), c.GC_FLAGS.split())
 
     def test_a_variable_that_is_not_an_object_is_refused(self):
         with self.assertRaises(ValueError) as e:

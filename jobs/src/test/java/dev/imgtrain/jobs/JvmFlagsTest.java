@@ -4,6 +4,7 @@ import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.regex.Matcher;
@@ -12,7 +13,10 @@ import java.util.regex.Pattern;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The Java 17 flags live in pom.xml (tests) and bin/java17-flags.sh (launcher, deploy scripts); this keeps them equal. */
+/**
+ * The Java 17 flags live in pom.xml (tests) and bin/java17-flags.sh (launcher, deploy scripts); this keeps them equal,
+ * and the cluster recipes carrying them and the script's collector ({@code GC_FLAGS}).
+ */
 class JvmFlagsTest {
     @Test
     void launcherAndPomAgree() throws Exception {
@@ -26,9 +30,16 @@ class JvmFlagsTest {
     }
 
     @Test
-    void clusterRecipesCarryEveryFlag() throws Exception {
-        List<String> flags = Arrays.asList(System.getProperty("imgtrain.jvm.flags").trim().split("\\s+"));
+    void clusterRecipesCarryEveryFlagAndTheCollector() throws Exception {
+        List<String> flags = new ArrayList<>(
+                Arrays.asList(System.getProperty("imgtrain.jvm.flags").trim().split("\\s+")));
         Path root = Path.of(System.getProperty("imgtrain.launcher")).getParent().getParent();
+        Matcher gc = Pattern.compile("(?m)^GC_FLAGS=\\((.*?)\\)")
+                .matcher(Files.readString(root.resolve("bin/java17-flags.sh")));
+        assertTrue(gc.find(), "bin/java17-flags.sh defines GC_FLAGS=( ... )");
+        List<String> collector = Arrays.asList(gc.group(1).trim().split("\\s+"));
+        assertEquals(List.of("-XX:+UseParallelGC"), collector);
+        flags.addAll(collector);
         for (String file : List.of("conf/spark-yarn.conf", "deploy/k8s/sparkapplication.yaml")) {
             List<String> lines = Files.readAllLines(root.resolve(file)).stream()
                     .filter(l -> l.contains("extraJavaOptions") && !l.trim().startsWith("#")).toList();
