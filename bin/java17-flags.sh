@@ -28,12 +28,9 @@ JAVA17_FLAGS=(
 # follows with concurrent marking cycles (7 % of a local[2] epoch's CPU on 2 cores in a perf profile, taken from the
 # two worker threads). The parallel collector has no concurrent phase: on local[2], 4-epoch MNIST runs side by side
 # gave a median second epoch of 1.43 s against G1's 1.75 s (5 runs each, 2026-12-06, AMD EPYC, 2 cores). Not for
-# the tests (pom.xml) or the Spark and Hadoop daemons, which do not train. bin/imgtrain leaves it out when
+# the tests (pom.xml) or the Spark and Hadoop daemons, which do not train. bin/imgtrain leaves it out when its
 # IMGTRAIN_JAVA_OPTS picks a collector (two collectors stop the JVM from starting).
 GC_FLAGS=(-XX:+UseParallelGC)
-if [[ ${IMGTRAIN_JAVA_OPTS:-} =~ -XX:\+Use[A-Za-z0-9]+GC ]]; then
-  GC_FLAGS=()
-fi
 # The BLAS, for bin/imgtrain and deploy/local/submit.sh (driver and executors alike): Debian's OpenBLAS 0.3.21 instead
 # of the 0.3.19 that ND4J 1.0.0-M2 bundles, when installed, unless IMGTRAIN_BLAS=bundled. Single-threaded, as each
 # worker runs, both do 100 GFLOP/s at 2048^3, but at a training step's shapes 0.3.19 is 20-40 % slower (mnist-dense-512,

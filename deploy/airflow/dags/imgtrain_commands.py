@@ -66,8 +66,8 @@ def tasks(logical_date: str, params: dict) -> dict:
 
 
 def spark_conf(extra) -> dict:
-    """The Spark settings of every task: the Java 17 flags and the collector for driver and executors, then ``extra`` (the Variable
-    ``imgtrain_spark_conf``, a JSON object, or a JSON string of one) over them."""
+    """The Spark settings of every task: the Java 17 flags and the collector for driver and executors, then ``extra``
+    (the Variable ``imgtrain_spark_conf``, a JSON object, or a JSON string of one) over them."""
     import json
 
     if isinstance(extra, str):
