@@ -62,6 +62,19 @@ final class BatchCache {
         }
     }
 
+    /**
+     * Whether {@link #offer} would keep a batch of {@code size} bytes read from {@code path} now: it is not held yet,
+     * and it fits the budget once the other directories' batches are dropped. A batch that would not be kept need not
+     * be created outside DL4J's workspaces.
+     */
+    static synchronized boolean wouldKeep(String path, long size, long budgetBytes) {
+        if (size > budgetBytes || BATCHES.containsKey(path)) {
+            return false;
+        }
+        Long own = DIRECTORIES.get(directory(path));
+        return (own == null ? 0 : own) + size <= budgetBytes;
+    }
+
     private static String directory(String path) {
         return path.substring(0, Math.max(0, path.lastIndexOf('/')));
     }

@@ -6,6 +6,8 @@ import org.nd4j.linalg.dataset.DataSet;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.StandardOpenOption;
 
 /**
  * imgtrain's mini-batch file: a 20-byte header (magic "IMGB", version, rows, feature columns, label columns), then the
@@ -38,19 +40,46 @@ final class BatchFile {
 
     /** The batch in {@code bytes}; {@code file} names it in the error when the bytes are not a whole batch file. */
     static DataSet decode(byte[] bytes, String file) throws IOException {
-        ByteBuffer in = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
-        if (bytes.length < HEADER_BYTES || in.getInt() != MAGIC || in.getInt() != VERSION) {
+        int[] shape = header(ByteBuffer.wrap(bytes), bytes.length, file);
+        int rows = shape[0];
+        return new DataSet(FloatArrays.matrix(bytes, HEADER_BYTES, rows, shape[1]),
+                FloatArrays.matrix(bytes, HEADER_BYTES + 4 * rows * shape[1], rows, shape[2]));
+    }
+
+    /**
+     * The batch in the local file {@code path}, read straight into the new arrays' memory on the CPU backend: no
+     * byte array per batch (200 KB of heap garbage for an MNIST batch of 64, read every epoch when the batches do not
+     * fit the batch cache) and one copy fewer. {@code file} names it in errors, as {@link #decode} does.
+     */
+    static DataSet read(java.nio.file.Path path, String file) throws IOException {
+        try (FileChannel in = FileChannel.open(path, StandardOpenOption.READ)) {
+            ByteBuffer head = ByteBuffer.allocate(HEADER_BYTES);
+            long length = in.size();
+            if (length >= HEADER_BYTES) {
+                FloatArrays.readFully(in, head, file);
+                head.flip();
+            } else {
+                head.limit(0);
+            }
+            int[] shape = header(head, length, file);
+            return new DataSet(FloatArrays.read(in, shape[0], shape[1], file), FloatArrays.read(in, shape[0], shape[2], file));
+        }
+    }
+
+    /** Rows, feature and label columns from the header at {@code in}'s position, checked against the file's length. */
+    private static int[] header(ByteBuffer in, long length, String file) throws IOException {
+        in.order(ByteOrder.LITTLE_ENDIAN);
+        if (length < HEADER_BYTES || in.remaining() < HEADER_BYTES || in.getInt() != MAGIC || in.getInt() != VERSION) {
             throw new IOException(file + ": not an imgtrain mini-batch file (version " + VERSION + ")");
         }
         int rows = in.getInt();
         int nFeatures = in.getInt();
         int nLabels = in.getInt();
         long expected = HEADER_BYTES + 4L * rows * (nFeatures + nLabels);
-        if (rows < 0 || nFeatures < 0 || nLabels < 0 || expected != bytes.length) {
-            throw new IOException(file + ": " + bytes.length + " bytes, expected " + expected + " for " + rows + " rows of "
+        if (rows < 0 || nFeatures < 0 || nLabels < 0 || expected != length) {
+            throw new IOException(file + ": " + length + " bytes, expected " + expected + " for " + rows + " rows of "
                     + nFeatures + " features and " + nLabels + " labels (truncated or overwritten)");
         }
-        return new DataSet(FloatArrays.matrix(bytes, HEADER_BYTES, rows, nFeatures),
-                FloatArrays.matrix(bytes, HEADER_BYTES + 4 * rows * nFeatures, rows, nLabels));
+        return new int[]{rows, nFeatures, nLabels};
     }
 }

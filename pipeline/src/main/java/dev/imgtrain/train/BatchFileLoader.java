@@ -30,35 +30,38 @@ final class BatchFileLoader implements DataSetLoader {
 
     @Override
     public DataSet load(Source source) throws IOException {
-        if (cacheBytes <= 0) {
-            return BatchFile.decode(read(source), source.getPath());
+        String path = source.getPath();
+        if (cacheBytes > 0) {
+            DataSet cached = BatchCache.get(path);
+            if (cached != null) {
+                return cached;
+            }
         }
-        DataSet cached = BatchCache.get(source.getPath());
-        if (cached != null) {
-            return cached;
+        java.nio.file.Path local = path.startsWith("file:") ? java.nio.file.Path.of(new org.apache.hadoop.fs.Path(path).toUri()) : null;
+        byte[] bytes = local == null ? read(source) : null;
+        long size = (local != null ? Files.size(local) : bytes.length) - BatchFile.HEADER_BYTES;
+        if (cacheBytes <= 0 || !BatchCache.wouldKeep(path, size, cacheBytes)) {
+            // Not kept: created where DL4J's loader wants it (its prefetch thread's cyclic workspace, whose memory is
+            // reused for the next batches), which costs no allocation, and nothing is left for the collector.
+            return local != null ? BatchFile.read(local, path) : BatchFile.decode(bytes, path);
         }
-        // DL4J's prefetching iterator calls this inside its own cyclic workspace, whose memory is reused for the next
-        // batches: a batch to keep must be created outside every workspace (a cached one from inside it came back as
-        // NaNs a few rounds later).
+        // A batch to keep must be created outside every workspace (a cached one from inside it came back as NaNs a
+        // few rounds later).
         DataSet batch;
-        byte[] bytes = read(source);
         try (MemoryWorkspace outside = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
-            batch = BatchFile.decode(bytes, source.getPath());
+            batch = local != null ? BatchFile.read(local, path) : BatchFile.decode(bytes, path);
         }
-        BatchCache.offer(source.getPath(), batch, cacheBytes);
+        BatchCache.offer(path, batch, cacheBytes);
         return new DataSet(batch.getFeatures(), batch.getLabels());
     }
 
     /**
-     * The file's bytes. A {@code file:} path is read with java.nio: Hadoop's local file system reads through its
-     * checksum layer (the batch files have no .crc: {@link MiniBatches#export} writes them with java.nio) in small
-     * pieces, which cost 1-2 ms of CPU per 200 KB batch against 0.1 ms; other file systems through DL4J's source.
+     * The file's bytes, through DL4J's source (Hadoop's file system: HDFS, S3A). A {@code file:} path is not read
+     * this way: Hadoop's local file system reads through its checksum layer (the batch files have no .crc:
+     * {@link MiniBatches#export} writes them with java.nio) in small pieces, which cost 1-2 ms of CPU per 200 KB batch
+     * against 0.1 ms with java.nio ({@link BatchFile#read}).
      */
     static byte[] read(Source source) throws IOException {
-        String path = source.getPath();
-        if (path.startsWith("file:")) {
-            return Files.readAllBytes(java.nio.file.Path.of(new org.apache.hadoop.fs.Path(path).toUri()));
-        }
         try (InputStream in = source.getInputStream()) {
             return in.readAllBytes();
         }

@@ -7,8 +7,10 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.channels.ReadableByteChannel;
 
 /**
  * float32 matrices in and out of ND4J with one memory copy. ND4J 1.0.0-M2's {@code Nd4j.create(float[], shape, 'c')}
@@ -46,6 +48,35 @@ final class FloatArrays {
         INDArray array = Nd4j.createUninitialized(DataType.FLOAT, new long[]{rows, columns}, 'c');
         new BytePointer(array.data().pointer()).capacity(4 * n).put(bytes, offset, Math.toIntExact(4 * n));
         return array;
+    }
+
+    /**
+     * A new rows×columns 'c'-ordered float array read from {@code in}: little-endian float32, row-major, exactly
+     * 4·rows·columns bytes. On the CPU backend the bytes go straight into the array's memory (no heap buffer, one copy
+     * from the page cache); {@code file} names the file when it ends early.
+     */
+    static INDArray read(ReadableByteChannel in, int rows, int columns, String file) throws IOException {
+        long n = (long) rows * columns;
+        if (!DIRECT || !LITTLE_ENDIAN_HOST) {
+            ByteBuffer bytes = ByteBuffer.allocate(Math.toIntExact(4 * n));
+            readFully(in, bytes, file);
+            return matrix(bytes.array(), 0, rows, columns);
+        }
+        INDArray array = Nd4j.createUninitialized(DataType.FLOAT, new long[]{rows, columns}, 'c');
+        if (n > 0) {
+            readFully(in, new BytePointer(array.data().pointer()).capacity(4 * n).asByteBuffer(), file);
+        }
+        return array;
+    }
+
+    /** Fills {@code into} from {@code in}; an end of the channel before that is an error naming {@code file}. */
+    static void readFully(ReadableByteChannel in, ByteBuffer into, String file) throws IOException {
+        while (into.hasRemaining()) {
+            if (in.read(into) < 0) {
+                throw new java.io.EOFException(file + ": ended " + into.remaining() + " bytes early while being read "
+                        + "(truncated or overwritten)");
+            }
+        }
     }
 
     /** Writes {@code array}'s values, row-major, as little-endian float32 into {@code into} at its position. */

@@ -59,4 +59,20 @@ class BatchCacheTest {
         assertNull(BatchCache.get("/w/b/0"));
         assertNotNull(BatchCache.get("/w/a/0"), "what another run cached stays");
     }
+
+    /** wouldKeep answers what offer would do: the loader decodes a batch that will not be kept inside DL4J's workspace. */
+    @Test
+    void wouldKeepSaysWhetherOfferKeeps() {
+        long budget = 800; // two batches
+        assertTrue(BatchCache.wouldKeep("/w/a/0", 400, budget));
+        BatchCache.offer("/w/a/0", batch(), budget);
+        assertFalse(BatchCache.wouldKeep("/w/a/0", 400, budget), "held already");
+        BatchCache.offer("/w/b/0", batch(), budget);
+        assertTrue(BatchCache.wouldKeep("/w/a/1", 400, budget), "b would be dropped for it");
+        BatchCache.offer("/w/a/1", batch(), budget);
+        assertFalse(BatchCache.wouldKeep("/w/a/2", 400, budget), "a full cache of a's own batches");
+        BatchCache.offer("/w/a/2", batch(), budget);
+        assertNull(BatchCache.get("/w/a/2"));
+        assertFalse(BatchCache.wouldKeep("/w/c/0", 900, budget), "larger than the budget");
+    }
 }

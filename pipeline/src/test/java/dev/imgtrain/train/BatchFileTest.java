@@ -52,4 +52,25 @@ class BatchFileTest {
         assertEquals("x.bin: not an imgtrain mini-batch file (version 1)",
                 assertThrows(IOException.class, () -> BatchFile.decode(foreign, "x.bin")).getMessage());
     }
+
+    /** BatchFile.read (a local file straight into the arrays) gives what decode gives, and the same errors. */
+    @Test
+    void aLocalFileReadsAsItsBytesDecodeAndBadFilesAreNamed(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        DataSet batch = batch(9, 11, 4);
+        byte[] bytes = BatchFile.encode(batch);
+        java.nio.file.Path file = java.nio.file.Files.write(dir.resolve("b.bin"), bytes);
+        DataSet back = BatchFile.read(file, "file:" + file);
+        assertArrayEquals(new long[]{9, 11}, back.getFeatures().shape());
+        assertArrayEquals(batch.getFeatures().toFloatMatrix(), back.getFeatures().toFloatMatrix());
+        assertArrayEquals(batch.getLabels().toFloatMatrix(), back.getLabels().toFloatMatrix());
+
+        java.nio.file.Files.write(file, Arrays.copyOf(bytes, bytes.length - 4));
+        assertEquals("t.bin: " + (bytes.length - 4) + " bytes, expected " + bytes.length + " for 9 rows of 11 features and "
+                + "4 labels (truncated or overwritten)", assertThrows(IOException.class, () -> BatchFile.read(file, "t.bin"))
+                .getMessage());
+        java.nio.file.Files.write(file, Arrays.copyOf(bytes, 7));
+        assertEquals("s.bin: not an imgtrain mini-batch file (version 1)",
+                assertThrows(IOException.class, () -> BatchFile.read(file, "s.bin")).getMessage());
+    }
 }
