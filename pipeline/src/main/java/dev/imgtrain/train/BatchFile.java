@@ -62,7 +62,8 @@ final class BatchFile {
                 head.limit(0);
             }
             int[] shape = header(head, length, file);
-            return new DataSet(FloatArrays.read(in, shape[0], shape[1], file), FloatArrays.read(in, shape[0], shape[2], file));
+            INDArray features = FloatArrays.read(in, shape[0], shape[1], file);
+            return new DataSet(features, FloatArrays.read(in, shape[0], shape[2], file));
         }
     }
 

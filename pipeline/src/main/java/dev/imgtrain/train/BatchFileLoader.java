@@ -37,7 +37,8 @@ final class BatchFileLoader implements DataSetLoader {
                 return cached;
             }
         }
-        java.nio.file.Path local = path.startsWith("file:") ? java.nio.file.Path.of(new org.apache.hadoop.fs.Path(path).toUri()) : null;
+        java.nio.file.Path local = path.startsWith("file:")
+                ? java.nio.file.Path.of(new org.apache.hadoop.fs.Path(path).toUri()) : null;
         byte[] bytes = local == null ? read(source) : null;
         long size = (local != null ? Files.size(local) : bytes.length) - BatchFile.HEADER_BYTES;
         if (cacheBytes <= 0 || !BatchCache.wouldKeep(path, size, cacheBytes)) {

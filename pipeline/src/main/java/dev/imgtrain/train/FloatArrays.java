@@ -52,8 +52,8 @@ final class FloatArrays {
 
     /**
      * A new rows×columns 'c'-ordered float array read from {@code in}: little-endian float32, row-major, exactly
-     * 4·rows·columns bytes. On the CPU backend the bytes go straight into the array's memory (no heap buffer, one copy
-     * from the page cache); {@code file} names the file when it ends early.
+     * 4·rows·columns bytes. On the CPU backend the bytes go straight into the array's memory (no heap buffer, one
+     * copy from the page cache); {@code file} names the file when it ends early.
      */
     static INDArray read(ReadableByteChannel in, int rows, int columns, String file) throws IOException {
         long n = (long) rows * columns;

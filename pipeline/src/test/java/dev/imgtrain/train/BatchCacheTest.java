@@ -60,7 +60,7 @@ class BatchCacheTest {
         assertNotNull(BatchCache.get("/w/a/0"), "what another run cached stays");
     }
 
-    /** wouldKeep answers what offer would do: the loader decodes a batch that will not be kept inside DL4J's workspace. */
+    /** wouldKeep answers what offer would do: a batch that will not be kept is decoded inside DL4J's workspace. */
     @Test
     void wouldKeepSaysWhetherOfferKeeps() {
         long budget = 800; // two batches

@@ -66,9 +66,9 @@ class BatchFileTest {
         assertArrayEquals(batch.getLabels().toFloatMatrix(), back.getLabels().toFloatMatrix());
 
         java.nio.file.Files.write(file, Arrays.copyOf(bytes, bytes.length - 4));
-        assertEquals("t.bin: " + (bytes.length - 4) + " bytes, expected " + bytes.length + " for 9 rows of 11 features and "
-                + "4 labels (truncated or overwritten)", assertThrows(IOException.class, () -> BatchFile.read(file, "t.bin"))
-                .getMessage());
+        assertEquals("t.bin: " + (bytes.length - 4) + " bytes, expected " + bytes.length + " for 9 rows of 11 features "
+                + "and 4 labels (truncated or overwritten)",
+                assertThrows(IOException.class, () -> BatchFile.read(file, "t.bin")).getMessage());
         java.nio.file.Files.write(file, Arrays.copyOf(bytes, 7));
         assertEquals("s.bin: not an imgtrain mini-batch file (version 1)",
                 assertThrows(IOException.class, () -> BatchFile.read(file, "s.bin")).getMessage());
