@@ -36,14 +36,14 @@ final class BatchCache {
     }
 
     /**
-     * Keeps {@code batch} (read from {@code path}) if it fits in {@code budgetBytes}, after dropping the batches of
-     * other directories, least recently used first, as far as needed.
+     * Keeps {@code batch} (read from {@code path}) when {@link #wouldKeep} says so, after dropping the batches of
+     * other directories, least recently used first, as far as needed; otherwise changes nothing.
      */
     static synchronized void offer(String path, DataSet batch, long budgetBytes) {
         String dir = directory(path);
         long size = 4L * (batch.getFeatures().length() + batch.getLabels().length());
-        if (size > budgetBytes) {
-            return; // would not fit even alone: no reason to drop anything
+        if (!wouldKeep(path, size, budgetBytes)) {
+            return; // held already, or no room even with the others dropped: no reason to drop anything
         }
         DIRECTORIES.merge(dir, 0L, Long::sum); // now the most recently used
         var it = DIRECTORIES.entrySet().iterator();
@@ -65,7 +65,7 @@ final class BatchCache {
     /**
      * Whether {@link #offer} would keep a batch of {@code size} bytes read from {@code path} now: it is not held yet,
      * and it fits the budget once the other directories' batches are dropped. A batch that would not be kept need not
-     * be created outside DL4J's workspaces.
+     * be created outside DL4J's workspaces ({@link BatchFileLoader}).
      */
     static synchronized boolean wouldKeep(String path, long size, long budgetBytes) {
         if (size > budgetBytes || BATCHES.containsKey(path)) {

@@ -53,24 +53,22 @@ final class BatchFile {
      */
     static DataSet read(java.nio.file.Path path, String file) throws IOException {
         try (FileChannel in = FileChannel.open(path, StandardOpenOption.READ)) {
-            ByteBuffer head = ByteBuffer.allocate(HEADER_BYTES);
             long length = in.size();
-            if (length >= HEADER_BYTES) {
-                FloatArrays.readFully(in, head, file);
-                head.flip();
-            } else {
-                head.limit(0);
-            }
-            int[] shape = header(head, length, file);
+            ByteBuffer head = ByteBuffer.allocate((int) Math.min(length, HEADER_BYTES));
+            FloatArrays.readFully(in, head, file);
+            int[] shape = header(head.flip(), length, file);
             INDArray features = FloatArrays.read(in, shape[0], shape[1], file);
             return new DataSet(features, FloatArrays.read(in, shape[0], shape[2], file));
         }
     }
 
-    /** Rows, feature and label columns from the header at {@code in}'s position, checked against the file's length. */
+    /**
+     * Rows, feature and label columns from the header at {@code in}'s position (what there is of it: fewer than
+     * {@link #HEADER_BYTES} remaining is not a batch file), checked against the file's length.
+     */
     private static int[] header(ByteBuffer in, long length, String file) throws IOException {
         in.order(ByteOrder.LITTLE_ENDIAN);
-        if (length < HEADER_BYTES || in.remaining() < HEADER_BYTES || in.getInt() != MAGIC || in.getInt() != VERSION) {
+        if (in.remaining() < HEADER_BYTES || in.getInt() != MAGIC || in.getInt() != VERSION) {
             throw new IOException(file + ": not an imgtrain mini-batch file (version " + VERSION + ")");
         }
         int rows = in.getInt();

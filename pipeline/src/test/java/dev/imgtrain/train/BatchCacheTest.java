@@ -74,5 +74,15 @@ class BatchCacheTest {
         BatchCache.offer("/w/a/2", batch(), budget);
         assertNull(BatchCache.get("/w/a/2"));
         assertFalse(BatchCache.wouldKeep("/w/c/0", 900, budget), "larger than the budget");
+
+        // offer keeps exactly what wouldKeep allows: a batch with no room even with the others dropped drops nothing.
+        BatchCache.clear();
+        BatchCache.offer("/w/a/0", batch(), 1_000);
+        BatchCache.offer("/w/a/1", batch(), 1_000);
+        BatchCache.offer("/w/b/0", new DataSet(Nd4j.rand(1, 6), Nd4j.rand(1, 4)), 1_000); // 40 bytes
+        assertFalse(BatchCache.wouldKeep("/w/a/2", 400, 1_000));
+        BatchCache.offer("/w/a/2", batch(), 1_000);
+        assertNull(BatchCache.get("/w/a/2"));
+        assertNotNull(BatchCache.get("/w/b/0"), "b stays: dropping it would not have made room for a's batch");
     }
 }
