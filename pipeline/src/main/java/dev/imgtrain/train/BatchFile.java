@@ -52,13 +52,23 @@ final class BatchFile {
      * fit the batch cache) and one copy fewer. {@code file} names it in errors, as {@link #decode} does.
      */
     static DataSet read(java.nio.file.Path path, String file) throws IOException {
+        return read(path, file, null);
+    }
+
+    /**
+     * As {@link #read(java.nio.file.Path, String)}, into {@code spare}'s arrays where they have the batch's shapes
+     * ({@link FloatArrays#reusable}): their values are overwritten, and a batch of other shapes gets new arrays.
+     * {@code spare} may be null.
+     */
+    static DataSet read(java.nio.file.Path path, String file, DataSet spare) throws IOException {
         try (FileChannel in = FileChannel.open(path, StandardOpenOption.READ)) {
             long length = in.size();
             ByteBuffer head = ByteBuffer.allocate((int) Math.min(length, HEADER_BYTES));
             FloatArrays.readFully(in, head, file);
             int[] shape = header(head.flip(), length, file);
-            INDArray features = FloatArrays.read(in, shape[0], shape[1], file);
-            return new DataSet(features, FloatArrays.read(in, shape[0], shape[2], file));
+            INDArray features = FloatArrays.read(in, shape[0], shape[1], file, spare == null ? null : spare.getFeatures());
+            INDArray labels = FloatArrays.read(in, shape[0], shape[2], file, spare == null ? null : spare.getLabels());
+            return new DataSet(features, labels);
         }
     }
 

@@ -17,15 +17,32 @@ import java.io.ObjectInputStream;
  * clock: {@link #readObject} points that clock at the system clock there (see {@link TrainingStats}), on every
  * executor JVM, whatever the cluster's Java options. Batches it decodes go to the executor's {@link BatchCache} (up to
  * {@code cacheBytes}), and a cached batch is not read again.
+ *
+ * <p>Without prefetching ({@code train.prefetch} 0), DL4J's worker calls the loader in the training task's own thread,
+ * for the next batch only once it is done with the last one (its {@code IteratorDataSetIterator} hands a loaded batch
+ * on as it is; {@code hasNext} reads nothing). A local batch file the cache will not keep is then read into the arrays
+ * of that thread's last such batch ({@link #SPARE}): no allocation, nothing for the collector or ND4J's deallocator.
+ * With prefetching, batches are loaded ahead in DL4J's loader thread, and each one gets arrays of its own.
  */
 final class BatchFileLoader implements DataSetLoader {
-    private static final long serialVersionUID = 2L;
+    private static final long serialVersionUID = 3L;
+    /**
+     * Per executor thread: the arrays of the last unkept batch read for a task without prefetching; created outside
+     * every workspace, and kept for the thread's next task.
+     */
+    private static final ThreadLocal<DataSet> SPARE = new ThreadLocal<>();
 
     private final long cacheBytes;
+    private final boolean reuseArrays;
 
-    /** @param cacheBytes this executor's budget for decoded batches ({@code train.batch-cache-mb}); 0: none */
-    BatchFileLoader(long cacheBytes) {
+    /**
+     * @param cacheBytes  this executor's budget for decoded batches ({@code train.batch-cache-mb}); 0: none
+     * @param reuseArrays the worker loads each batch in its own thread once done with the last one (no prefetching):
+     *                    unkept local batches may then be read into the arrays of the last one
+     */
+    BatchFileLoader(long cacheBytes, boolean reuseArrays) {
         this.cacheBytes = cacheBytes;
+        this.reuseArrays = reuseArrays;
     }
 
     @Override
@@ -42,6 +59,14 @@ final class BatchFileLoader implements DataSetLoader {
         byte[] bytes = local == null ? read(source) : null;
         long size = (local != null ? Files.size(local) : bytes.length) - BatchFile.HEADER_BYTES;
         if (cacheBytes <= 0 || !BatchCache.wouldKeep(path, size, cacheBytes)) {
+            if (reuseArrays && local != null) {
+                DataSet batch;
+                try (MemoryWorkspace outside = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+                    batch = BatchFile.read(local, path, SPARE.get());
+                }
+                SPARE.set(batch);
+                return new DataSet(batch.getFeatures(), batch.getLabels());
+            }
             // Not kept: created where DL4J's loader wants it (its prefetch thread's cyclic workspace, whose memory is
             // reused for the next batches), which costs no allocation, and nothing is left for the collector.
             return local != null ? BatchFile.read(local, path) : BatchFile.decode(bytes, path);

@@ -56,17 +56,34 @@ final class FloatArrays {
      * copy from the page cache); {@code file} names the file when it ends early.
      */
     static INDArray read(ReadableByteChannel in, int rows, int columns, String file) throws IOException {
+        return read(in, rows, columns, file, null);
+    }
+
+    /**
+     * As {@link #read(ReadableByteChannel, int, int, String)}, into {@code into} when it can hold the matrix as it is
+     * (a rows×columns 'c'-ordered float array that is not a view; CPU backend): then no array is created and
+     * {@code into} is returned, its values overwritten.
+     */
+    static INDArray read(ReadableByteChannel in, int rows, int columns, String file, INDArray into) throws IOException {
         long n = (long) rows * columns;
         if (!DIRECT || !LITTLE_ENDIAN_HOST) {
             ByteBuffer bytes = ByteBuffer.allocate(Math.toIntExact(4 * n));
             readFully(in, bytes, file);
             return matrix(bytes.array(), 0, rows, columns);
         }
-        INDArray array = Nd4j.createUninitialized(DataType.FLOAT, new long[]{rows, columns}, 'c');
+        INDArray array = reusable(into, rows, columns) ? into
+                : Nd4j.createUninitialized(DataType.FLOAT, new long[]{rows, columns}, 'c');
         if (n > 0) {
             readFully(in, new BytePointer(array.data().pointer()).capacity(4 * n).asByteBuffer(), file);
         }
         return array;
+    }
+
+    /** Whether {@code array} is a rows×columns 'c'-ordered float matrix of its own memory. */
+    static boolean reusable(INDArray array, int rows, int columns) {
+        return array != null && array.dataType() == DataType.FLOAT && array.rank() == 2 && array.rows() == rows
+                && array.columns() == columns && array.ordering() == 'c' && !array.isView()
+                && array.data().length() == (long) rows * columns;
     }
 
     /** Fills {@code into} from {@code in}; an end of the channel before that is an error naming {@code file}. */

@@ -279,7 +279,6 @@ public final class TrainJob {
                         + "averaging every {}", runId, tc.preset(), config.dataset(), trainExamples, manifest.features(),
                 manifest.numClasses(), tc.epochs(), tc.workers(), tc.batchSizePerWorker(), tc.averagingFrequency());
 
-        BatchFileLoader loader = new BatchFileLoader((long) tc.batchCacheMb() << 20);
         List<EpochMetrics> metrics = new ArrayList<>(resume == null ? List.of() : resume.metrics());
         List<Integer> prefetch = new ArrayList<>();
         StringBuilder jsonl = new StringBuilder(resume == null ? "" : resume.jsonl());
@@ -320,6 +319,8 @@ public final class TrainJob {
                 long startMillis = System.currentTimeMillis();
                 prefetch.add(master.getPrefetchNumBatches());
                 List<List<String>> epochRounds = rounds(files, tc, epoch);
+                BatchFileLoader loader = new BatchFileLoader((long) tc.batchCacheMb() << 20,
+                        master.getPrefetchNumBatches() == 0);
                 progress.start("epoch " + epoch + "/" + tc.epochs(), epochRounds.size(), "rounds");
                 long seen = 0;
                 for (List<String> round : epochRounds) {

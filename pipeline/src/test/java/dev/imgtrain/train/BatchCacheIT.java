@@ -19,7 +19,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The executor-side batch cache ({@code train.batch-cache-mb}) changes where batches come from, not what is trained:
- * runs with the cache off, partly filled and large enough end with the same model and metrics, epoch by epoch.
+ * runs with the cache off, partly filled and large enough, and with neither cache nor prefetching (batches read into
+ * reused arrays), end with the same model and metrics, epoch by epoch.
  */
 class BatchCacheIT {
     private static SparkSession spark;
@@ -40,11 +41,16 @@ class BatchCacheIT {
     }
 
     private static TrainResult train(String runId, int cacheMb) {
+        return train(runId, cacheMb, 2);
+    }
+
+    private static TrainResult train(String runId, int cacheMb, int prefetch) {
         BatchCache.clear();
         return TrainJob.run(spark, new ConfigLoader()
                 .withSetting("train.max-examples=2560").withSetting("train.epochs=3")
                 .withSetting("train.averaging-frequency=4").withSetting("train.checkpoints=false")
-                .withSetting("train.batch-cache-mb=" + cacheMb).withFlag("train.run-id", runId).load(), warehouse);
+                .withSetting("train.prefetch=" + prefetch).withSetting("train.batch-cache-mb=" + cacheMb)
+                .withFlag("train.run-id", runId).load(), warehouse);
     }
 
     private static MultiLayerNetwork model(TrainResult r) {
@@ -77,12 +83,17 @@ class BatchCacheIT {
         assertEquals(2560L * (784 + 10) * 4, all[1], "every example once: every batch file, once");
         assertEquals(2 * all[0], all[2], "epochs 2 and 3 read every batch from the cache");
 
+        // Without prefetching, every batch file is read into the arrays of the task thread's last batch.
+        TrainResult inPlace = train("no-cache-no-prefetch", 0, 0);
+        assertEquals(0, BatchCache.size()[0]);
+
         // With every batch cached in this (local) JVM after epoch 1, the workers stop prefetching; not otherwise.
         assertEquals(List.of(2, 0, 0), prefetchPerEpoch(cached));
         assertEquals(List.of(2, 2, 2), prefetchPerEpoch(partly));
         assertEquals(List.of(2, 2, 2), prefetchPerEpoch(files));
+        assertEquals(List.of(0, 0, 0), prefetchPerEpoch(inPlace));
 
-        for (TrainResult r : List.of(partly, cached)) {
+        for (TrainResult r : List.of(partly, cached, inPlace)) {
             assertEquals(model(files).params(), model(r).params(), r.runId());
             assertEquals(model(files).getUpdater().getStateViewArray(), model(r).getUpdater().getStateViewArray(), r.runId());
             for (int e = 0; e < 3; e++) {

@@ -10,6 +10,8 @@ import java.util.Arrays;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 class BatchFileTest {
@@ -72,5 +74,44 @@ class BatchFileTest {
         java.nio.file.Files.write(file, Arrays.copyOf(bytes, 7));
         assertEquals("s.bin: not an imgtrain mini-batch file (version 1)",
                 assertThrows(IOException.class, () -> BatchFile.read(file, "s.bin")).getMessage());
+    }
+
+    /**
+     * Read into a spare batch's arrays: the same arrays come back holding the new file's values; a batch of another
+     * shape (a partition's last, shorter batch) and a view get arrays of their own, and the spare is left as it was.
+     */
+    @Test
+    void aSpareBatchOfTheSameShapeIsOverwrittenAndOthersAreNot(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        DataSet first = batch(8, 5, 3);
+        Nd4j.getRandom().setSeed(11);
+        DataSet second = new DataSet(Nd4j.rand(DataType.FLOAT, 8, 5), Nd4j.rand(DataType.FLOAT, 8, 3));
+        java.nio.file.Path a = java.nio.file.Files.write(dir.resolve("a.bin"), BatchFile.encode(first));
+        java.nio.file.Path b = java.nio.file.Files.write(dir.resolve("b.bin"), BatchFile.encode(second));
+        java.nio.file.Path shorter = java.nio.file.Files.write(dir.resolve("c.bin"), BatchFile.encode(batch(3, 5, 3)));
+
+        DataSet spare = BatchFile.read(a, "a.bin", null);
+        float[][] spareFeatures = spare.getFeatures().toFloatMatrix();
+        DataSet other = BatchFile.read(shorter, "c.bin", spare);
+        assertNotSame(spare.getFeatures(), other.getFeatures());
+        assertNotSame(spare.getLabels(), other.getLabels());
+        assertArrayEquals(new long[]{3, 5}, other.getFeatures().shape());
+        assertArrayEquals(spareFeatures, spare.getFeatures().toFloatMatrix(), "the spare untouched");
+
+        DataSet again = BatchFile.read(b, "b.bin", spare);
+        assertSame(spare.getFeatures(), again.getFeatures());
+        assertSame(spare.getLabels(), again.getLabels());
+        assertArrayEquals(second.getFeatures().toFloatMatrix(), again.getFeatures().toFloatMatrix());
+        assertArrayEquals(second.getLabels().toFloatMatrix(), again.getLabels().toFloatMatrix());
+
+        DataSet whole = batch(16, 5, 3);
+        DataSet view = new DataSet(whole.getFeatures().get(org.nd4j.linalg.indexing.NDArrayIndex.interval(0, 8),
+                org.nd4j.linalg.indexing.NDArrayIndex.all()), whole.getLabels().get(
+                org.nd4j.linalg.indexing.NDArrayIndex.interval(0, 8), org.nd4j.linalg.indexing.NDArrayIndex.all()));
+        float[][] wholeBefore = whole.getFeatures().toFloatMatrix();
+        DataSet notIntoView = BatchFile.read(a, "a.bin", view);
+        assertNotSame(view.getFeatures(), notIntoView.getFeatures());
+        assertArrayEquals(first.getFeatures().toFloatMatrix(), notIntoView.getFeatures().toFloatMatrix());
+        assertArrayEquals(wholeBefore, whole.getFeatures().toFloatMatrix(), "the view's array untouched");
     }
 }

@@ -89,7 +89,7 @@ class FloatArraysTest {
         Files.write(file, BatchFile.encode(batch));
         FileSystem fs = FileSystem.getLocal(new Configuration());
         String path = fs.makeQualified(new org.apache.hadoop.fs.Path(file.toUri())).toString();
-        DataSet back = new BatchFileLoader(0).load(new RemoteFileSource(path, fs));
+        DataSet back = new BatchFileLoader(0, false).load(new RemoteFileSource(path, fs));
         assertEquals(batch.getFeatures(), back.getFeatures());
         assertEquals(batch.getLabels(), back.getLabels());
         assertFalse(Files.exists(dir.resolve(".part-00000-batch-000000.bin.crc")), "no checksum file was needed");

@@ -70,7 +70,7 @@ class MiniBatchesIT {
     private static List<List<Integer>> ids(List<String> paths) throws IOException {
         List<List<Integer>> out = new ArrayList<>();
         for (String p : paths) {
-            DataSet batch = new BatchFileLoader(0).load(new Source() {
+            DataSet batch = new BatchFileLoader(0, false).load(new Source() {
                 @Override
                 public InputStream getInputStream() throws IOException {
                     return Files.newInputStream(java.nio.file.Path.of(URI.create(p)));
