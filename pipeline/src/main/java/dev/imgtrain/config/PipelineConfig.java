@@ -66,7 +66,7 @@ public record PipelineConfig(String dataset, String format, String source, Strin
                     Checks.runIdOrEmpty(c, "train.run-id"),
                     batch == 0 ? Math.max(1, (presetBatchSize + workers - 1) / workers) : batch,
                     averaging == 0 ? presetAveraging : averaging,
-                    Checks.intIn(c, "train.prefetch", 0, 1_000),
+                    prefetch(c),
                     Checks.intIn(c, "train.batch-cache-mb", 0, 1 << 20),
                     fraction,
                     Checks.intIn(c, "train.max-examples", 0, Integer.MAX_VALUE),
@@ -99,6 +99,34 @@ public record PipelineConfig(String dataset, String format, String source, Strin
                             Checks.doubleIn(effective, "model.lr-decay.min-lr", 0, 1000)),
                     Checks.oneOf(c, "train.keep-checkpoints", "all", "last", "best"),
                     "last".equals(Checks.oneOf(effective, "model.short-batches", "merge", "last")));
+        }
+
+        /** {@code train.prefetch = auto}: see {@link #prefetchFor}. */
+        public static final int PREFETCH_AUTO = -1;
+
+        private static int prefetch(Config c) {
+            if ("auto".equals(c.getValue("train.prefetch").unwrapped())) {
+                return PREFETCH_AUTO;
+            }
+            try {
+                return Checks.intIn(c, "train.prefetch", 0, 1_000);
+            } catch (ConfigException e) {
+                throw new ConfigException("train.prefetch = " + c.getValue("train.prefetch").render()
+                        + ": expected auto or an integer in [0, 1000]", e);
+            }
+        }
+
+        /**
+         * Mini-batches each worker loads ahead for batch files at {@code files}: {@code train.prefetch}, or when that is
+         * {@code auto}, 0 where every file is on the local file system ({@code file:}; a read from the page cache is
+         * quicker than the hand-off to DL4J's loader thread, and the task thread reads into its last batch's arrays)
+         * and 2 elsewhere ({@code hdfs:}, {@code s3a:}: the next batches' reads overlap training).
+         */
+        public int prefetchFor(java.util.List<String> files) {
+            if (prefetch != PREFETCH_AUTO) {
+                return prefetch;
+            }
+            return files.stream().allMatch(f -> f.startsWith("file:")) ? 0 : 2;
         }
 
         /** A learning-rate factor: above 0 and below 1 (Keras refuses 1 and more: the rate would not go down). */

@@ -261,7 +261,7 @@ public final class TrainJob {
         RoundTrainingMaster master = new RoundTrainingMaster(new ParameterAveragingTrainingMaster.Builder(tc.workers(), tc.batchSizePerWorker())
                 .batchSizePerWorker(tc.batchSizePerWorker())
                 .averagingFrequency(tc.averagingFrequency())
-                .workerPrefetchNumBatches(tc.prefetch())
+                .workerPrefetchNumBatches(tc.prefetchFor(files))
                 .saveUpdater(true)
                 .rngSeed(tc.seed())
                 // Each round's paths come with one partition per worker (see rounds()). DL4J's default
@@ -276,8 +276,10 @@ public final class TrainJob {
         sparkNet.setCollectTrainingStats(tc.collectStats());
         List<Map<String, Object>> stats = new ArrayList<>();
         LOG.info("train {}: {} on {} ({} examples, {} features, {} classes), {} epochs, {} workers, batch {} per worker, "
-                        + "averaging every {}", runId, tc.preset(), config.dataset(), trainExamples, manifest.features(),
-                manifest.numClasses(), tc.epochs(), tc.workers(), tc.batchSizePerWorker(), tc.averagingFrequency());
+                        + "averaging every {}, prefetch {}{}", runId, tc.preset(), config.dataset(), trainExamples,
+                manifest.features(), manifest.numClasses(), tc.epochs(), tc.workers(), tc.batchSizePerWorker(),
+                tc.averagingFrequency(), master.getPrefetchNumBatches(),
+                tc.prefetch() == PipelineConfig.TrainConfig.PREFETCH_AUTO ? " (auto)" : "");
 
         List<EpochMetrics> metrics = new ArrayList<>(resume == null ? List.of() : resume.metrics());
         List<Integer> prefetch = new ArrayList<>();

@@ -29,7 +29,7 @@ class ConfigLoaderTest {
         assertEquals(2, c.train().workers());
         assertEquals(64, c.train().batchSizePerWorker(), "the preset's global batch of 128 split over 2 workers");
         assertEquals(235, c.train().averagingFrequency(), "mnist-dense-512's own (train.averaging-frequency = 0)");
-        assertEquals(2, c.train().prefetch());
+        assertEquals(PipelineConfig.TrainConfig.PREFETCH_AUTO, c.train().prefetch());
         assertEquals(1024, c.train().batchCacheMb());
         assertEquals("rmsprop", c.model().updater().name());
         assertEquals(0.002, c.model().updater().learningRate());
@@ -64,6 +64,21 @@ class ConfigLoaderTest {
                 error(new ConfigLoader().withSetting("train.block-momentum=1")));
         assertEquals("model.block-momentum = \"lots\": expected auto or a number in [0, 0.99]",
                 error(new ConfigLoader().withSetting("model.block-momentum=lots")));
+    }
+
+    @Test
+    void prefetchAutoIsNoneForLocalBatchFilesAndTwoElsewhereUnlessANumberIsSet() {
+        PipelineConfig.TrainConfig auto = new ConfigLoader().load().train();
+        java.util.List<String> local = java.util.List.of("file:/tmp/b/part-0.bin", "file:/tmp/b/part-1.bin");
+        assertEquals(0, auto.prefetchFor(local));
+        assertEquals(2, auto.prefetchFor(java.util.List.of("s3a://bucket/w/_scratch/part-0.bin")));
+        assertEquals(2, auto.prefetchFor(java.util.List.of("file:/tmp/b/part-0.bin", "hdfs://nn:8020/w/part-1.bin")));
+        PipelineConfig.TrainConfig three = new ConfigLoader().withSetting("train.prefetch=3").load().train();
+        assertEquals(3, three.prefetchFor(local));
+        assertEquals("train.prefetch = \"soon\": expected auto or an integer in [0, 1000]",
+                error(new ConfigLoader().withSetting("train.prefetch=soon")));
+        assertEquals("train.prefetch = 1001: expected auto or an integer in [0, 1000]",
+                error(new ConfigLoader().withSetting("train.prefetch=1001")));
     }
 
     @Test
