@@ -177,6 +177,27 @@ tool() {
     -Dhadoop.root.logger=WARN,console -Dlog4j.rootLogger=WARN,console "$@"
 }
 
+# Spark's jars as one archive on HDFS (spark.yarn.archive in the Spark home's spark-defaults.conf, which
+# deploy/yarn/submit.sh reads): without it every spark-submit zips SPARK_HOME/jars (about 300 MB) and uploads it, and
+# each application's containers localize their own copy; with it YARN localizes the archive once per NodeManager (a
+# public resource). Made again when the Spark home's jars change or HDFS lost it (a new HDFS).
+spark_archive() {
+  local sum name
+  sum=$(ls -l "$spark_home/jars" | md5sum | cut -c1-12)
+  name=/user/spark/spark-jars-$sum.zip
+  if ! grep -qs "^spark.yarn.archive *$(hdfs_uri)$name\$" "$spark_home/conf/spark-defaults.conf" \
+      || ! curl -sf "http://$(conf_value hdfs-site.xml dfs.namenode.http-address)/webhdfs/v1$name?op=GETFILESTATUS" \
+        > /dev/null; then
+    rm -f "$dir/spark-jars.zip"
+    # Stored, not deflated: the jars are compressed already. The jars at the archive's root, as Spark expects.
+    (cd "$spark_home/jars" && jar --create --no-manifest --no-compress --file "$dir/spark-jars.zip" ./*.jar)
+    tool org.apache.hadoop.fs.FsShell -mkdir -p /user/spark
+    tool org.apache.hadoop.fs.FsShell -put -f "$dir/spark-jars.zip" "$name"
+    rm -f "$dir/spark-jars.zip"
+    echo "spark.yarn.archive $(hdfs_uri)$name" > "$spark_home/conf/spark-defaults.conf"
+  fi
+}
+
 env_lines() {
   echo "export HADOOP_CONF_DIR=$conf"
   echo "export SPARK_HOME=$spark_home"
@@ -224,6 +245,7 @@ start() {
   done
   for _ in $(seq 1 240); do
     if hdfs_ready && [[ $(live_nodes) -ge 1 ]]; then
+      spark_archive
       echo "hadoop running: HDFS $(hdfs_uri), YARN ResourceManager web UI http://$(rm_web) (1 NodeManager, ${memory_mb} MB, $vcores vcores)"
       echo "logs: $dir/logs (containers: $dir/nm-logs, aggregated to HDFS /tmp/logs when an application ends)"
       echo "hdfs: $(hdfs_uri)"

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Before deploy/yarn/submit.sh submits: can YARN give the containers the application will ask for?
 
-Reads the spark-submit properties (conf/spark-yarn.conf, then the --conf / --executor-memory / --driver-memory /
+Reads the spark-submit properties (the file submit.sh passes: the cluster's spark-defaults.conf, then
+conf/spark-yarn.conf, a later line winning; then the --conf / --executor-memory / --driver-memory /
 --num-executors options of IMGTRAIN_SUBMIT_OPTS over them), sizes the containers as Spark on YARN asks for them
 (memory + memoryOverhead, the overhead 10 % of the memory and at least 384 MB when not set; rounded up to YARN's
 minimum allocation), asks the ResourceManager's REST API for each running NodeManager's free memory, and places the
@@ -35,8 +36,10 @@ def properties(path, opts):
     with open(path, encoding="utf-8") as f:
         for line in f:
             line = line.strip()
-            if line and not line.startswith("#"):
-                key, _, value = line.partition(" ")
+            if line and not line.startswith(("#", "!")):
+                # Java's properties syntax: the key ends at the first whitespace, '=' or ':' (spark-defaults.conf
+                # files use either); a later line replaces an earlier one.
+                key, value = re.match(r"([^\s=:]+)\s*[=:]?\s*(.*)", line).groups()
                 props[key] = value.strip()
     words = shlex.split(opts)
     flags = {"--executor-memory": "spark.executor.memory", "--driver-memory": "spark.driver.memory",

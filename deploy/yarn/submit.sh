@@ -21,10 +21,18 @@ if [[ -z $jar ]]; then
   echo "deploy/yarn/submit.sh: no jobs/target/imgtrain-jobs-*-spark.jar; build it with mvn -DskipTests package" >&2
   exit 1
 fi
+out=$(mktemp)
+props=$(mktemp)
+trap 'rm -f "$out" "$props"' EXIT
+# spark-submit reads --properties-file instead of the cluster's spark-defaults.conf, not as well: the cluster's
+# defaults (spark.yarn.archive, event logs, the history server) first, then conf/spark-yarn.conf's, which win where
+# both set a key (a later line of a properties file replaces an earlier one).
+defaults=${SPARK_CONF_DIR:-$SPARK_HOME/conf}/spark-defaults.conf
+{ [[ -f $defaults ]] && cat "$defaults" && echo; cat "$root/conf/spark-yarn.conf"; } > "$props"
 # Before submitting: can YARN give the containers at all? (A NodeManager without room leaves the executors pending
 # for as long as one waits.) deploy/yarn/preflight.py asks the ResourceManager; IMGTRAIN_YARN_PREFLIGHT=0 skips it.
 if [[ ${IMGTRAIN_YARN_PREFLIGHT:-1} != 0 ]] && command -v python3 >/dev/null; then
-  if ! line=$(python3 "$root/deploy/yarn/preflight.py" "${1:-run}" "$root/conf/spark-yarn.conf" "$mode"); then
+  if ! line=$(python3 "$root/deploy/yarn/preflight.py" "${1:-run}" "$props" "$mode"); then
     echo "$line" >&2
     exit 1
   fi
@@ -32,11 +40,9 @@ fi
 # The submitting JVM logs YARN's client at INFO (application id, state changes, tracking URL); imgtrain's own
 # configuration goes to the driver and executors with --files.
 export SPARK_SUBMIT_OPTS="${SPARK_SUBMIT_OPTS:-} -Dlog4j2.configurationFile=file:$root/conf/log4j2.properties,file:$root/conf/log4j2-yarn-submit.properties"
-out=$(mktemp)
-trap 'rm -f "$out"' EXIT
 set +e
 # shellcheck disable=SC2086
-"$SPARK_HOME/bin/spark-submit" --properties-file "$root/conf/spark-yarn.conf" --deploy-mode "$mode" \
+"$SPARK_HOME/bin/spark-submit" --properties-file "$props" --deploy-mode "$mode" \
   --files "$root/conf/log4j2.properties" \
   ${IMGTRAIN_SUBMIT_OPTS:-} \
   --class dev.imgtrain.jobs.Main "$jar" "$@" 2> >(tee "$out" >&2)

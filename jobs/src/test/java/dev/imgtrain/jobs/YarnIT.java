@@ -143,10 +143,10 @@ class YarnIT {
         assertEquals(java.util.stream.IntStream.rangeClosed(1, EPOCHS).boxed().toList(),
                 epochs("/imgtrain/runs/yarn/metrics.jsonl"), "each epoch once");
 
-        assertEquals(0, hadoop("fs", "-test", "-e", "/imgtrain/runs/yarn/_SUCCESS").code(), "the run committed on HDFS");
-        JsonNode params = Warehouse.JSON.readTree(hadoop("fs", "-cat", "/imgtrain/runs/yarn/params.json").output());
+        assertTrue(exists("/imgtrain/runs/yarn/_SUCCESS"), "the run committed on HDFS");
+        JsonNode params = Warehouse.JSON.readTree(cat("/imgtrain/runs/yarn/params.json"));
         assertEquals("yarn", params.get("spark_master").asText(), params.toString());
-        double onYarn = Warehouse.JSON.readTree(hadoop("fs", "-cat", "/imgtrain/runs/yarn/evaluation.json").output())
+        double onYarn = Warehouse.JSON.readTree(cat("/imgtrain/runs/yarn/evaluation.json"))
                 .get("accuracy").asDouble();
 
         // The same run on local[2] (bin/imgtrain, the build's Spark) from the same archives, local warehouse.
@@ -195,7 +195,7 @@ class YarnIT {
         assertEquals(1, failed.output().lines().filter(l -> l.startsWith("imgtrain run: ")).count(), failed.output());
         assertFalse(failed.output().contains("appattempt_" + failedApp.group().substring("application_".length()) + "_000002"),
                 "one attempt (spark.yarn.maxAppAttempts 1): " + failed.output());
-        assertEquals(1, hadoop("fs", "-test", "-e", "/imgtrain/runs/missing").code(), "nothing written for it");
+        assertFalse(exists("/imgtrain/runs/missing"), "nothing written for it");
 
         // Client mode: the driver here, the executors in YARN containers; it evaluates the committed run from HDFS.
         Launched evaluated = submit("client", List.of("evaluate", "--run", "yarn", "--warehouse", warehouse));
@@ -253,7 +253,7 @@ class YarnIT {
                     + "lower them with IMGTRAIN_SUBMIT_OPTS or add NodeManagers (cluster.executor-wait sets how long to wait)")
                     && pending.lastLine().endsWith("(YARN application " + app.group() + ")"), pending.output());
             assertTrue(seconds < 180, seconds + " s");
-            assertEquals(1, hadoop("fs", "-test", "-e", "/imgtrain-sizes/datasets").code(), "nothing written");
+            assertFalse(exists("/imgtrain-sizes/datasets"), "nothing written");
         } finally {
             ENV.remove("IMGTRAIN_SUBMIT_OPTS");
             ENV.remove("IMGTRAIN_YARN_PREFLIGHT");
@@ -281,7 +281,7 @@ class YarnIT {
                 + "to " + hdfs + "/imgtrain-quota/\\S+; nothing was "
                 + "committed; raise the quota \\(hdfs dfsadmin -setSpaceQuota\\) or choose another --warehouse, then run the "
                 + "same command again"), full.output());
-        assertEquals(1, hadoop("fs", "-test", "-e", "/imgtrain-quota/datasets/mnist/_SUCCESS").code(), "nothing committed");
+        assertFalse(exists("/imgtrain-quota/datasets/mnist/_SUCCESS"), "nothing committed");
     }
 
     /**
@@ -306,26 +306,26 @@ class YarnIT {
                 + "holds|DataNode took) its block \\(.*\\); nothing was committed; once HDFS has its DataNodes back \\(hdfs "
                 + "dfsadmin -report lists them; deploy/local/hadoop.sh start restarts a loopback one\\), run the same command "
                 + "again"), dataNodeLost);
-        assertEquals(1, hadoop("fs", "-test", "-e", "/imgtrain-dn/runs/dn/_SUCCESS").code(), "nothing committed");
+        assertFalse(exists("/imgtrain-dn/runs/dn/_SUCCESS"), "nothing committed");
 
         String nameNodeLost = killDuring(args, env, "epoch 2/3:", "namenode");
         assertTrue(nameNodeLost.startsWith("imgtrain run: failed: the HDFS NameNode at ") && nameNodeLost.contains(again),
                 nameNodeLost);
-        assertEquals(1, hadoop("fs", "-test", "-e", "/imgtrain-dn/runs/dn/_SUCCESS").code(), "nothing committed");
+        assertFalse(exists("/imgtrain-dn/runs/dn/_SUCCESS"), "nothing committed");
 
         Launched resumed = Launched.run(args, env);
         assertEquals(0, resumed.code(), resumed.output());
         assertTrue(resumed.output().contains("train dn: resuming after epoch 2"), resumed.output());
         assertEquals(List.of(1, 2, 3), epochs("/imgtrain-dn/runs/dn/metrics.jsonl"));
-        double accuracy = Warehouse.JSON.readTree(hadoop("fs", "-cat", "/imgtrain-dn/runs/dn/evaluation.json").output())
+        double accuracy = Warehouse.JSON.readTree(cat("/imgtrain-dn/runs/dn/evaluation.json"))
                 .get("accuracy").asDouble();
         // The same command under another run id, on the same warehouse and tables.
         List<String> other = new ArrayList<>(args);
         other.set(other.indexOf("dn"), "dn-undisturbed");
         Launched undisturbed = Launched.run(other, env);
         assertEquals(0, undisturbed.code(), undisturbed.output());
-        double expected = Warehouse.JSON.readTree(hadoop("fs", "-cat", "/imgtrain-dn/runs/dn-undisturbed/evaluation.json")
-                .output()).get("accuracy").asDouble();
+        double expected = Warehouse.JSON.readTree(cat("/imgtrain-dn/runs/dn-undisturbed/evaluation.json"))
+                .get("accuracy").asDouble();
         System.out.printf("YarnIT: test accuracy %.4f resumed after a lost DataNode and a lost NameNode, %.4f undisturbed%n",
                 accuracy, expected);
         assertEquals(expected, accuracy, "the resumed run equals an undisturbed one");
@@ -393,7 +393,7 @@ class YarnIT {
                 "a container of " + id + " is still running");
         String driverLog = driverLog(id);
         assertTrue(driverLog.contains("imgtrain run: failed: interrupted before it ended"), driverLog);
-        assertEquals(1, hadoop("fs", "-test", "-e", runDir + "/_SUCCESS").code(), "nothing committed");
+        assertFalse(exists(runDir + "/_SUCCESS"), "nothing committed");
         int trained = epochs(runDir + "/metrics.jsonl").size();
         assertTrue(trained >= 1 && trained < EPOCHS, trained + " epochs before the application ended");
         return trained;
@@ -408,9 +408,26 @@ class YarnIT {
         return System.nanoTime();
     }
 
+    /** Whether {@code path} exists on the test's HDFS (Hadoop's client in this JVM: no FsShell JVM per question). */
+    private static boolean exists(String path) throws Exception {
+        try (org.apache.hadoop.fs.FileSystem fs = org.apache.hadoop.fs.FileSystem.newInstance(java.net.URI.create(hdfs),
+                new org.apache.hadoop.conf.Configuration())) {
+            return fs.exists(new org.apache.hadoop.fs.Path(path));
+        }
+    }
+
+    /** The text of the file {@code path} on the test's HDFS. */
+    private static String cat(String path) throws Exception {
+        try (org.apache.hadoop.fs.FileSystem fs = org.apache.hadoop.fs.FileSystem.newInstance(java.net.URI.create(hdfs),
+                new org.apache.hadoop.conf.Configuration());
+             java.io.InputStream in = fs.open(new org.apache.hadoop.fs.Path(path))) {
+            return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        }
+    }
+
     /** The epochs in a run's metrics.jsonl on HDFS, in order. */
     private static List<Integer> epochs(String metrics) throws Exception {
-        return hadoop("fs", "-cat", metrics).output().lines().filter(l -> l.startsWith("{"))
+        return cat(metrics).lines().filter(l -> l.startsWith("{"))
                 .map(l -> dev.imgtrain.train.EpochMetrics.parse(l).epoch()).toList();
     }
 
