@@ -345,27 +345,45 @@ class YarnIT {
         pb.environment().putAll(ENV);
         pb.environment().put("IMGTRAIN_DEPLOY_MODE", "cluster");
         Process p = pb.start();
-        long killedAt;
+        long killedAt = 0;
+        Throwable failure = null;
         org.apache.hadoop.conf.Configuration conf = new org.apache.hadoop.conf.Configuration();
-        try (org.apache.hadoop.fs.FileSystem fs = org.apache.hadoop.fs.FileSystem.newInstance(java.net.URI.create(hdfs), conf)) {
-            org.apache.hadoop.fs.Path first = new org.apache.hadoop.fs.Path(runDir + "/checkpoints/epoch-1.zip");
-            long deadline = System.nanoTime() + 600_000_000_000L;
-            while (p.isAlive() && !fs.exists(first) && System.nanoTime() < deadline) {
-                Thread.sleep(200);
-            }
-            assertTrue(p.isAlive(), "the run ended before its first checkpoint was seen: " + Files.readString(log));
-            killedAt = kill("nodemanager");
-            assertTrue(p.waitFor(300, java.util.concurrent.TimeUnit.SECONDS), "submit.sh did not end");
-        } finally {
-            p.destroyForcibly();
-        }
-        double seconds = (System.nanoTime() - killedAt) / 1e9;
         try {
-            return afterTheLoss(p, log, runDir, seconds);
+            try (org.apache.hadoop.fs.FileSystem fs = org.apache.hadoop.fs.FileSystem.newInstance(java.net.URI.create(hdfs), conf)) {
+                org.apache.hadoop.fs.Path first = new org.apache.hadoop.fs.Path(runDir + "/checkpoints/epoch-1.zip");
+                long deadline = System.nanoTime() + 600_000_000_000L;
+                while (p.isAlive() && !fs.exists(first) && System.nanoTime() < deadline) {
+                    Thread.sleep(200);
+                }
+                assertTrue(p.isAlive(), "the run ended before its first checkpoint was seen: " + Files.readString(log));
+                killedAt = kill("nodemanager");
+                assertTrue(p.waitFor(300, java.util.concurrent.TimeUnit.SECONDS), "submit.sh did not end");
+            } finally {
+                p.destroyForcibly();
+            }
+            return afterTheLoss(p, log, runDir, (System.nanoTime() - killedAt) / 1e9);
+        } catch (Throwable t) {
+            failure = t;
+            throw t;
         } finally {
             // A NodeManager again (after the lost node's logs were read), whatever was asserted: later tests need one.
-            Launched restarted = hadoop("start");
-            assertEquals(0, restarted.code(), restarted.output());
+            startAgain(failure);
+        }
+    }
+
+    /**
+     * hadoop.sh start after a test killed a daemon. When it fails, that is the test's failure unless the test failed
+     * already: then it is added to that failure (suppressed) instead of replacing it.
+     */
+    private static void startAgain(Throwable failure) throws Exception {
+        Launched restarted = hadoop("start");
+        if (restarted.code() != 0) {
+            AssertionError notStarted = new AssertionError("hadoop.sh start after the kill: exit " + restarted.code()
+                    + ": " + restarted.output());
+            if (failure == null) {
+                throw notStarted;
+            }
+            failure.addSuppressed(notStarted);
         }
     }
 
@@ -450,19 +468,25 @@ class YarnIT {
         StringBuilder out = new StringBuilder();
         long killedAt = 0;
         double seconds;
-        try (var reader = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(),
-                java.nio.charset.StandardCharsets.UTF_8))) {
-            for (String line; (line = reader.readLine()) != null; ) {
-                out.append(line).append('\n');
-                if (line.contains(after) && killedAt == 0) {
-                    killedAt = kill(daemon);
+        Throwable failure = null;
+        try {
+            try (var reader = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(),
+                    java.nio.charset.StandardCharsets.UTF_8))) {
+                for (String line; (line = reader.readLine()) != null; ) {
+                    out.append(line).append('\n');
+                    if (line.contains(after) && killedAt == 0) {
+                        killedAt = kill(daemon);
+                    }
                 }
             }
-        } finally {
-            assertTrue(p.waitFor(300, java.util.concurrent.TimeUnit.SECONDS));
+            assertTrue(p.waitFor(300, java.util.concurrent.TimeUnit.SECONDS), "the run did not end: " + out);
             seconds = (System.nanoTime() - killedAt) / 1e9;
-            Launched restarted = hadoop("start");
-            assertEquals(0, restarted.code(), restarted.output());
+        } catch (Throwable t) {
+            failure = t;
+            p.destroyForcibly();
+            throw t;
+        } finally {
+            startAgain(failure);
         }
         assertTrue(killedAt > 0, out.toString());
         String failed = out.toString().lines().filter(l -> l.startsWith("imgtrain run: failed: ")).findFirst().orElse("");
