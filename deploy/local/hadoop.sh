@@ -192,6 +192,8 @@ spark_archive() {
     # Stored, not deflated: the jars are compressed already. The jars at the archive's root, as Spark expects.
     (cd "$spark_home/jars" && jar --create --no-manifest --no-compress --file "$dir/spark-jars.zip" ./*.jar)
     tool org.apache.hadoop.fs.FsShell -mkdir -p /user/spark
+    # An archive of jars since replaced goes (300 MB each); none is in use: this runs as the cluster starts.
+    tool org.apache.hadoop.fs.FsShell -rm -r -f -skipTrash '/user/spark/spark-jars-*.zip'
     tool org.apache.hadoop.fs.FsShell -put -f "$dir/spark-jars.zip" "$name"
     rm -f "$dir/spark-jars.zip"
     echo "spark.yarn.archive $(hdfs_uri)$name" > "$spark_home/conf/spark-defaults.conf"
