@@ -23,6 +23,21 @@ public final class Checks {
         return value;
     }
 
+    /** An integer in [min, max]; {@code what} says what else the key takes ("auto or an integer"). */
+    public static int intIn(Config c, String key, int min, int max, String what) {
+        String expected = ": expected " + what + " in [" + min + ", " + max + "]";
+        int value;
+        try {
+            value = c.getInt(key);
+        } catch (com.typesafe.config.ConfigException.WrongType e) {
+            throw new ConfigException(key + " = " + c.getValue(key).render() + expected, e);
+        }
+        if (value < min || value > max) {
+            throw new ConfigException(key + " = " + value + expected);
+        }
+        return value;
+    }
+
     /** A duration ("30s", "10m") of at least {@code min}. */
     public static java.time.Duration duration(Config c, String key, java.time.Duration min) {
         java.time.Duration value;

@@ -108,12 +108,7 @@ public record PipelineConfig(String dataset, String format, String source, Strin
             if ("auto".equals(c.getValue("train.prefetch").unwrapped())) {
                 return PREFETCH_AUTO;
             }
-            try {
-                return Checks.intIn(c, "train.prefetch", 0, 1_000);
-            } catch (ConfigException e) {
-                throw new ConfigException("train.prefetch = " + c.getValue("train.prefetch").render()
-                        + ": expected auto or an integer in [0, 1000]", e);
-            }
+            return Checks.intIn(c, "train.prefetch", 0, 1_000, "auto or an integer");
         }
 
         /**
