@@ -267,8 +267,7 @@ class YarnIT {
     @Test
     void anHdfsSpaceQuotaFailsInOneLine() throws Exception {
         org.apache.hadoop.fs.Path dir = new org.apache.hadoop.fs.Path("/imgtrain-quota");
-        try (org.apache.hadoop.hdfs.DistributedFileSystem fs = (org.apache.hadoop.hdfs.DistributedFileSystem)
-                org.apache.hadoop.fs.FileSystem.newInstance(java.net.URI.create(hdfs), new org.apache.hadoop.conf.Configuration())) {
+        try (org.apache.hadoop.hdfs.DistributedFileSystem fs = (org.apache.hadoop.hdfs.DistributedFileSystem) hdfsClient()) {
             assertTrue(fs.mkdirs(dir));
             fs.setQuota(dir, Long.MAX_VALUE, 3L << 20); // Long.MAX_VALUE: the name quota left as it is
         }
@@ -347,9 +346,8 @@ class YarnIT {
         Process p = pb.start();
         long killedAt = 0;
         Throwable failure = null;
-        org.apache.hadoop.conf.Configuration conf = new org.apache.hadoop.conf.Configuration();
         try {
-            try (org.apache.hadoop.fs.FileSystem fs = org.apache.hadoop.fs.FileSystem.newInstance(java.net.URI.create(hdfs), conf)) {
+            try (org.apache.hadoop.fs.FileSystem fs = hdfsClient()) {
                 org.apache.hadoop.fs.Path first = new org.apache.hadoop.fs.Path(runDir + "/checkpoints/epoch-1.zip");
                 long deadline = System.nanoTime() + 600_000_000_000L;
                 while (p.isAlive() && !fs.exists(first) && System.nanoTime() < deadline) {
@@ -426,18 +424,21 @@ class YarnIT {
         return System.nanoTime();
     }
 
-    /** Whether {@code path} exists on the test's HDFS (Hadoop's client in this JVM: no FsShell JVM per question). */
+    /** A client of the test's HDFS of its own (closing it closes no one else's), in this JVM: no FsShell JVM per question. */
+    private static org.apache.hadoop.fs.FileSystem hdfsClient() throws Exception {
+        return org.apache.hadoop.fs.FileSystem.newInstance(java.net.URI.create(hdfs), new org.apache.hadoop.conf.Configuration());
+    }
+
+    /** Whether {@code path} exists on the test's HDFS. */
     private static boolean exists(String path) throws Exception {
-        try (org.apache.hadoop.fs.FileSystem fs = org.apache.hadoop.fs.FileSystem.newInstance(java.net.URI.create(hdfs),
-                new org.apache.hadoop.conf.Configuration())) {
+        try (org.apache.hadoop.fs.FileSystem fs = hdfsClient()) {
             return fs.exists(new org.apache.hadoop.fs.Path(path));
         }
     }
 
     /** The text of the file {@code path} on the test's HDFS. */
     private static String cat(String path) throws Exception {
-        try (org.apache.hadoop.fs.FileSystem fs = org.apache.hadoop.fs.FileSystem.newInstance(java.net.URI.create(hdfs),
-                new org.apache.hadoop.conf.Configuration());
+        try (org.apache.hadoop.fs.FileSystem fs = hdfsClient();
              java.io.InputStream in = fs.open(new org.apache.hadoop.fs.Path(path))) {
             return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
         }
