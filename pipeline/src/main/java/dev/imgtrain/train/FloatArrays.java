@@ -26,6 +26,14 @@ final class FloatArrays {
     private FloatArrays() {
     }
 
+    /**
+     * Whether float arrays are copied straight into and out of their memory here: the CPU backend on a little-endian
+     * host (elsewhere ND4J's own calls are used).
+     */
+    static boolean direct() {
+        return DIRECT && LITTLE_ENDIAN_HOST;
+    }
+
     /** A new rows×columns 'c'-ordered float array holding {@code values} (row-major). */
     static INDArray matrix(float[] values, int rows, int columns) {
         checkLength(values.length, rows, columns);

@@ -319,16 +319,24 @@ public final class TrainJob {
                 jsc.setJobDescription("train " + runId + ": epoch " + epoch + "/" + tc.epochs());
                 long start = System.nanoTime();
                 long startMillis = System.currentTimeMillis();
+                long[] gcBefore = TrainingStats.collections();
                 prefetch.add(master.getPrefetchNumBatches());
                 List<List<String>> epochRounds = rounds(files, tc, epoch);
                 BatchFileLoader loader = new BatchFileLoader((long) tc.batchCacheMb() << 20,
                         master.getPrefetchNumBatches() == 0);
                 progress.start("epoch " + epoch + "/" + tc.epochs(), epochRounds.size(), "rounds");
                 long seen = 0;
+                TrainingStats.Rounds roundTimes = new TrainingStats.Rounds();
                 for (List<String> round : epochRounds) {
                     // Spark slices the list into contiguous, equal parts: averaging-frequency files per worker.
                     JavaRDD<String> paths = jsc.parallelize(round, Math.min(tc.workers(), round.size()));
+                    long roundMillis = System.currentTimeMillis();
+                    long roundStart = System.nanoTime();
                     sparkNet.fitPaths(master.withKnownCount(paths, round.size()), loader);
+                    if (tc.collectStats()) {
+                        roundTimes.add(sparkNet.getSparkTrainingStats(), roundMillis,
+                                (System.nanoTime() - roundStart) / 1_000_000);
+                    }
                     if (momentum.active()) {
                         momentum.afterRound(sparkNet.getNetwork());
                     }
@@ -338,6 +346,7 @@ public final class TrainJob {
                 }
                 progress.finish();
                 double seconds = (System.nanoTime() - start) / 1e9;
+                long[] gcAfter = TrainingStats.collections();
                 TrainingHistory.Epoch fitted = history.take();
                 if (epoch == firstEpoch && master.getPrefetchNumBatches() > 0 && jsc.isLocal() && BatchCache.holdsAll(files)) {
                     // Local master: the executors are this JVM, and its batch cache now holds every batch, so later
@@ -350,6 +359,8 @@ public final class TrainJob {
                 if (tc.collectStats()) {
                     Map<String, Object> epochStats = new LinkedHashMap<>();
                     epochStats.put("epoch", epoch);
+                    epochStats.put("rounds", roundTimes.toMap());
+                    epochStats.put("driver_gc", TrainingStats.collectionsBetween(gcBefore, gcAfter));
                     epochStats.putAll(TrainingStats.summarise(sparkNet.getSparkTrainingStats(), startMillis));
                     stats.add(epochStats);
                     Map<String, Object> file = new LinkedHashMap<>();

@@ -36,6 +36,28 @@ public final class TrainingStats {
     }
 
     /**
+     * This JVM's garbage collections so far, summed over its collectors: {count, milliseconds}. On a local master the
+     * workers are threads of the driver's JVM, so the difference over an epoch is the pauses its training saw.
+     */
+    static long[] collections() {
+        long count = 0;
+        long millis = 0;
+        for (java.lang.management.GarbageCollectorMXBean gc : java.lang.management.ManagementFactory.getGarbageCollectorMXBeans()) {
+            count += Math.max(0, gc.getCollectionCount());
+            millis += Math.max(0, gc.getCollectionTime());
+        }
+        return new long[]{count, millis};
+    }
+
+    /** {@code {"count": .., "ms": ..}}: the collections between two {@link #collections()} snapshots. */
+    static Map<String, Object> collectionsBetween(long[] before, long[] after) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("count", after[0] - before[0]);
+        m.put("ms", after[1] - before[1]);
+        return m;
+    }
+
+    /**
      * The statistics of events that started at or after {@code sinceMillis} (DL4J accumulates them over all fits);
      * {@code stats} may be null (collection off).
      */
@@ -87,5 +109,55 @@ public final class TrainingStats {
         t.put("total_ms", total);
         t.put("max_ms", max);
         return t;
+    }
+
+    /**
+     * Where an epoch's averaging rounds spent their wall time: per round, the slowest worker's task (DL4J's
+     * {@code WorkerFlatMapTotalTimeMs}: from the task's first batch to its last step) bounds the round, and the rest of
+     * it is outside the workers (launching the tasks, building each worker's network, returning and averaging the
+     * results). {@code worker_spread_ms} sums, per round, the slowest task's time less the fastest's: what an uneven
+     * split or a slower core costs. Needs DL4J's statistics ({@code train.collect-stats}).
+     */
+    static final class Rounds {
+        private static final String WORKER_TOTAL = "WorkerFlatMapTotalTimeMs";
+        private long count;
+        private long wallMs;
+        private long slowestMs;
+        private long spreadMs;
+
+        /** One round that started at {@code sinceMillis} (this JVM's clock, as DL4J's events) and took {@code wallMs}. */
+        void add(SparkTrainingStats stats, long sinceMillis, long wallMs) {
+            long slowest = 0;
+            long fastest = Long.MAX_VALUE;
+            for (SparkTrainingStats s = stats; s != null; s = s.getNestedTrainingStats()) {
+                List<EventStats> events = s.getKeySet().contains(WORKER_TOTAL) ? s.getValue(WORKER_TOTAL) : null;
+                if (events == null) {
+                    continue;
+                }
+                for (EventStats e : events) { // every round's tasks so far: one event per task
+                    if (e.getStartTime() >= sinceMillis) {
+                        slowest = Math.max(slowest, e.getDurationMs());
+                        fastest = Math.min(fastest, e.getDurationMs());
+                    }
+                }
+            }
+            if (fastest == Long.MAX_VALUE) {
+                return; // no task events (statistics off): the round cannot be split, so it is left out
+            }
+            count++;
+            this.wallMs += wallMs;
+            slowestMs += slowest;
+            spreadMs += slowest - fastest;
+        }
+
+        Map<String, Object> toMap() {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("count", count);
+            m.put("wall_ms", wallMs);
+            m.put("slowest_worker_ms", slowestMs);
+            m.put("outside_workers_ms", wallMs - slowestMs);
+            m.put("worker_spread_ms", spreadMs);
+            return m;
+        }
     }
 }

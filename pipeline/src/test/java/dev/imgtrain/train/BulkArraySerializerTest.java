@@ -46,6 +46,11 @@ class BulkArraySerializerTest {
         assertSameArray(fOrder, roundTrip(fOrder));
         INDArray row = Nd4j.rand(DataType.FLOAT, 1, 407_050);
         assertSameArray(row, roundTrip(row));
+        // The CPU path copies 64 KiB at a time: exactly one chunk, and one value more.
+        INDArray oneChunk = Nd4j.rand(DataType.FLOAT, 1, 16_384);
+        assertSameArray(oneChunk, roundTrip(oneChunk));
+        INDArray chunkAndOne = Nd4j.rand(DataType.FLOAT, 1, 16_385);
+        assertSameArray(chunkAndOne, roundTrip(chunkAndOne));
         INDArray vector = Nd4j.rand(DataType.FLOAT, 11);
         assertSameArray(vector, roundTrip(vector));
         INDArray scalar = Nd4j.scalar(2.5f);
@@ -68,5 +73,20 @@ class BulkArraySerializerTest {
         assertSameArray(params, back.getParameters());
         assertSameArray(updater, back.getUpdaterState());
         assertEquals(0.25, back.getScore());
+    }
+
+    @Test
+    void aFloatArrayWhoseValuesDoNotMatchItsShapeIsRefused() {
+        com.esotericsoftware.kryo.io.Output out = new com.esotericsoftware.kryo.io.Output(64);
+        out.writeByte(1); // float
+        out.writeVarInt(2, true);
+        out.writeVarLong(2, true);
+        out.writeVarLong(3, true);
+        out.writeVarInt(20, true); // 5 values for a 2x3 array
+        out.writeBytes(new byte[20]);
+        com.esotericsoftware.kryo.KryoException e = org.junit.jupiter.api.Assertions.assertThrows(
+                com.esotericsoftware.kryo.KryoException.class, () -> new BulkArraySerializer().read(
+                        new com.esotericsoftware.kryo.Kryo(), new com.esotericsoftware.kryo.io.Input(out.toBytes()), INDArray.class));
+        assertEquals("float array of shape [2, 3] with 20 bytes of values", e.getMessage());
     }
 }
