@@ -21,8 +21,8 @@ import java.nio.ByteOrder;
  * parameters and updater state (3.2 MB per worker for mnist-dense-512) and a broadcast of the same, and a profile of
  * training showed Spark's result threads spending their time in {@code DataInputStream.readFloat}. On the CPU backend
  * float values go between the array's own memory and Kryo's buffer 64 KiB at a time ({@link FloatArrays#direct}):
- * no float[] or byte[] copy of the whole array per array and round (about 33 MB of short-lived heap a round for two workers
- * of mnist-dense-512, which the collector then had to clear while the workers trained).
+ * no float[] or byte[] copy of the whole array per array and round (about 33 MB of short-lived heap a round for two
+ * workers of mnist-dense-512, which the collector then had to clear while the workers trained).
  * The array read back is always a fresh 'c'-ordered array (views and 'f' order are written as their values).
  */
 final class BulkArraySerializer extends Serializer<INDArray> {
@@ -92,8 +92,8 @@ final class BulkArraySerializer extends Serializer<INDArray> {
             // Kryo's buffer straight into the new array's memory, a chunk at a time.
             INDArray array = Nd4j.createUninitialized(DataType.FLOAT, shape, 'c');
             if (4 * array.length() != length) {
-                throw new com.esotericsoftware.kryo.KryoException("float array of shape " + java.util.Arrays.toString(shape)
-                        + " with " + length + " bytes of values");
+                throw new com.esotericsoftware.kryo.KryoException("float array of shape "
+                        + java.util.Arrays.toString(shape) + " with " + length + " bytes of values");
             }
             BytePointer to = new BytePointer(array.data().pointer()).capacity(length);
             byte[] chunk = CHUNK.get();

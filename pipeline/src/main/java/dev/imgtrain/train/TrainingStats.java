@@ -42,7 +42,7 @@ public final class TrainingStats {
     static long[] collections() {
         long count = 0;
         long millis = 0;
-        for (java.lang.management.GarbageCollectorMXBean gc : java.lang.management.ManagementFactory.getGarbageCollectorMXBeans()) {
+        for (var gc : java.lang.management.ManagementFactory.getGarbageCollectorMXBeans()) {
             count += Math.max(0, gc.getCollectionCount());
             millis += Math.max(0, gc.getCollectionTime());
         }
@@ -125,7 +125,7 @@ public final class TrainingStats {
         private long slowestMs;
         private long spreadMs;
 
-        /** One round that started at {@code sinceMillis} (this JVM's clock, as DL4J's events) and took {@code wallMs}. */
+        /** A round that started at {@code sinceMillis} (this JVM's clock, as DL4J's events) and took {@code wallMs}. */
         void add(SparkTrainingStats stats, long sinceMillis, long wallMs) {
             long slowest = 0;
             long fastest = Long.MAX_VALUE;

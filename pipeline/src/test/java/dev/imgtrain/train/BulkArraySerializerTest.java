@@ -86,7 +86,8 @@ class BulkArraySerializerTest {
         out.writeBytes(new byte[20]);
         com.esotericsoftware.kryo.KryoException e = org.junit.jupiter.api.Assertions.assertThrows(
                 com.esotericsoftware.kryo.KryoException.class, () -> new BulkArraySerializer().read(
-                        new com.esotericsoftware.kryo.Kryo(), new com.esotericsoftware.kryo.io.Input(out.toBytes()), INDArray.class));
+                        new com.esotericsoftware.kryo.Kryo(), new com.esotericsoftware.kryo.io.Input(out.toBytes()),
+                        INDArray.class));
         assertEquals("float array of shape [2, 3] with 20 bytes of values", e.getMessage());
     }
 }
