@@ -11,29 +11,26 @@ public final class Checks {
     }
 
     public static int intIn(Config c, String key, int min, int max) {
-        int value;
-        try {
-            value = c.getInt(key);
-        } catch (com.typesafe.config.ConfigException.WrongType e) {
-            throw new ConfigException(key + " = " + c.getValue(key).render() + ": expected an integer", e);
-        }
-        if (value < min || value > max) {
-            throw new ConfigException(key + " = " + value + ": expected an integer in [" + min + ", " + max + "]");
-        }
-        return value;
+        return intIn(c, key, min, max, ": expected an integer",
+                ": expected an integer in [" + min + ", " + max + "]");
     }
 
     /** An integer in [min, max]; {@code what} says what else the key takes ("auto or an integer"). */
     public static int intIn(Config c, String key, int min, int max, String what) {
         String expected = ": expected " + what + " in [" + min + ", " + max + "]";
+        return intIn(c, key, min, max, expected, expected);
+    }
+
+    /** An integer in [min, max]; the message for a value that is no integer, and for one out of range. */
+    private static int intIn(Config c, String key, int min, int max, String notAnInteger, String outOfRange) {
         int value;
         try {
             value = c.getInt(key);
         } catch (com.typesafe.config.ConfigException.WrongType e) {
-            throw new ConfigException(key + " = " + c.getValue(key).render() + expected, e);
+            throw new ConfigException(key + " = " + c.getValue(key).render() + notAnInteger, e);
         }
         if (value < min || value > max) {
-            throw new ConfigException(key + " = " + value + expected);
+            throw new ConfigException(key + " = " + value + outOfRange);
         }
         return value;
     }

@@ -48,7 +48,7 @@ final class FloatArrays {
     /** A new rows×columns 'c'-ordered float array from little-endian float32 bytes at {@code offset}. */
     static INDArray matrix(byte[] bytes, int offset, int rows, int columns) {
         long n = (long) rows * columns;
-        if (!DIRECT || !LITTLE_ENDIAN_HOST) {
+        if (!direct()) {
             float[] values = new float[Math.toIntExact(n)];
             ByteBuffer.wrap(bytes, offset, Math.toIntExact(4 * n)).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(values);
             return Nd4j.create(values, new long[]{rows, columns}, 'c');
@@ -74,7 +74,7 @@ final class FloatArrays {
      */
     static INDArray read(ReadableByteChannel in, int rows, int columns, String file, INDArray into) throws IOException {
         long n = (long) rows * columns;
-        if (!DIRECT || !LITTLE_ENDIAN_HOST) {
+        if (!direct()) {
             ByteBuffer bytes = ByteBuffer.allocate(Math.toIntExact(4 * n));
             readFully(in, bytes, file);
             return matrix(bytes.array(), 0, rows, columns);
@@ -108,7 +108,7 @@ final class FloatArrays {
     static void put(INDArray array, ByteBuffer into) {
         INDArray c = RowMajor.of(array.dataType() == DataType.FLOAT ? array : array.castTo(DataType.FLOAT));
         int bytes = Math.toIntExact(4 * c.length());
-        if (!DIRECT || !LITTLE_ENDIAN_HOST || !into.hasArray() || into.order() != ByteOrder.LITTLE_ENDIAN) {
+        if (!direct() || !into.hasArray() || into.order() != ByteOrder.LITTLE_ENDIAN) {
             into.asFloatBuffer().put(c.data().asFloat());
             into.position(into.position() + bytes);
             return;
